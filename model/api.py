@@ -1,0 +1,130 @@
+"""The public entry point: ``load_model()`` and ``DiagnosticModel.diagnose()``."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Protocol
+
+from .diagnosis import CauseResult, Diagnosis, decide_triage
+from .errors import ImpossibleEvidenceError
+from .evidence import EvidenceLike, check_evidence
+from .loader import load_spec
+from .network import Format, VariableEliminationEngine, build_network, write_network
+from .spec import ModelSpec, Variable
+from .tables import Array
+
+
+class Engine(Protocol):
+    """What an exact inference engine offers the model."""
+
+    def marginals(self, variables: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Array]:
+        """P(variable | evidence) for each variable, in the variable's state order."""
+        ...
+
+    def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
+        """log P(evidence), and the conflicting items when it is zero."""
+        ...
+
+
+class DiagnosticModel:
+    """The calf-pain network compiled from a validated spec.
+
+    >>> m = load_model()
+    >>> d = m.diagnose({"one_leg_swelling": "yes", "age_group": "45_to_59"})
+    >>> 0.0 <= d.probability("dvt") <= 1.0
+    True
+    >>> d.triage.level in ("urgent", "see_clinician", "self_care")
+    True
+    """
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.network = build_network(spec)
+        self.engine: Engine = VariableEliminationEngine(self.network)
+
+    @cached_property
+    def variables(self) -> dict[str, Variable]:
+        """Every variable by id (risk factors, causes, findings)."""
+        return self.spec.variables
+
+    @property
+    def cause_ids(self) -> list[str]:
+        """The causes, in network order."""
+        return [c.variable.id for c in self.spec.causes]
+
+    def check(self, evidence: EvidenceLike) -> dict[str, str]:
+        """Validate evidence (see ``model.evidence.check_evidence``)."""
+        return check_evidence(self.variables, evidence)
+
+    @cached_property
+    def priors(self) -> dict[str, CauseResult]:
+        """Each cause's posterior with no evidence."""
+        return {c.id: c for c in self._results({})}
+
+    def _results(self, evidence: Mapping[str, str]) -> list[CauseResult]:
+        marginals = self.engine.marginals(self.cause_ids, evidence)
+        prior = self.__dict__.get("priors", {})
+        out = []
+        for cause in self.spec.causes:
+            var = cause.variable
+            dist = marginals[var.id]
+            states = {s: float(p) for s, p in zip(var.states, dist, strict=True)}
+            before = prior[var.id].probability if var.id in prior else float("nan")
+            out.append(CauseResult(var.id, var.label, float(1.0 - dist[0]), states, before))
+        if not prior:
+            out = [CauseResult(c.id, c.label, c.probability, c.states, c.probability) for c in out]
+        return out
+
+    def diagnose(self, evidence: EvidenceLike | None = None) -> Diagnosis:
+        """Posterior of every cause given the evidence, ranked, with the triage.
+
+        Evidence not given is unknown and summed out.
+
+        Raises
+        ------
+        EvidenceError
+            For an unknown id or state, or one id given twice with different states.
+        ImpossibleEvidenceError
+            When the model gives the evidence probability zero.
+        """
+        given = self.check(evidence or {})
+        log_p, conflict = self.engine.log_evidence(given) if given else (0.0, [])
+        if log_p == -math.inf:
+            raise ImpossibleEvidenceError(
+                "the evidence has probability zero under this model: "
+                f"{' with '.join(conflict)} cannot occur together"
+            )
+        self.priors  # noqa: B018 - computed first so results carry the no-evidence prior
+        results = self._results(given)
+        ranked = tuple(sorted(results, key=lambda c: -c.probability))
+        triage = decide_triage(self.spec, {c.id: c for c in results}, given)
+        return Diagnosis(given, ranked, triage, log_p)
+
+    def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:
+        """A new model with some prior numbers replaced (see ``ModelSpec.with_values``)."""
+        return DiagnosticModel(self.spec.with_values(values))
+
+    def export(self, path: str | os.PathLike[str], fmt: Format = "bif") -> None:
+        """Write the network as BIF or XMLBIF, with state names."""
+        write_network(self.network, path, fmt)
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return (
+            f"DiagnosticModel({len(s.risk_factors)} risk factors, {len(s.causes)} causes, "
+            f"{len(s.findings)} findings from {s.source_dir})"
+        )
+
+
+def load_model(priors_dir: str | os.PathLike[str] | None = None) -> DiagnosticModel:
+    """Load and compile the model from a priors folder (the shipped ``priors/`` by default).
+
+    Raises
+    ------
+    PriorsError
+        Listing every problem of the folder.
+    """
+    return DiagnosticModel(load_spec(priors_dir))

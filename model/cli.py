@@ -1,0 +1,159 @@
+"""The ``calfdx`` command line: diagnose, export, validate, vocabulary.
+
+Bad input exits with status 2 and one line on stderr; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from .api import DiagnosticModel, load_model
+from .diagnosis import DISCLAIMER, Diagnosis
+from .errors import CalfdxError, EvidenceError, PriorsError
+from .loader import load_spec
+from .network import FORMATS
+
+
+class UsageError(CalfdxError):
+    """A malformed command line item."""
+
+
+def parse_items(items: Sequence[str]) -> list[tuple[str, str]]:
+    """Turn ``id=state`` words into pairs.
+
+    >>> parse_items(["one_leg_swelling=yes", "age_group=45_to_59"])
+    [('one_leg_swelling', 'yes'), ('age_group', '45_to_59')]
+    """
+    pairs = []
+    for item in items:
+        var, sep, state = item.partition("=")
+        if not sep or not var or not state:
+            raise EvidenceError(f"expected id=state, found '{item}' (see 'calfdx vocabulary')")
+        pairs.append((var.strip(), state.strip()))
+    return pairs
+
+
+def format_table(d: Diagnosis) -> str:
+    """A readable ranked table with the triage and the disclaimer."""
+    lines = [f"TRIAGE: {d.triage.level.upper()} - {d.triage.title}"]
+    lines += [f"  - {r}" for r in d.triage.reasons]
+    lines += ["", f"{'cause':<38} {'now':>6} {'prior':>6}"]
+    for c in d.causes:
+        bar = "#" * round(c.probability * 20)
+        lines.append(f"{c.label:<38} {c.probability:>6.1%} {c.prior:>6.1%}  {bar}")
+        if len(c.states) > 2 and c.probability >= 0.01:
+            grades = ", ".join(f"{s} {p:.1%}" for s, p in list(c.states.items())[1:])
+            lines.append(f"{'':<40}{grades}")
+    lines += ["", "Advice:"] + [f"  - {a}" for a in d.triage.advice]
+    lines += ["", DISCLAIMER]
+    return "\n".join(lines)
+
+
+def _model(args: argparse.Namespace) -> DiagnosticModel:
+    return load_model(args.priors)
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    model = _model(args)
+    d = model.diagnose(parse_items(args.items))
+    print(json.dumps(d.to_dict(), indent=2) if args.json else format_table(d))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    _model(args).export(args.out, args.format)
+    print(f"wrote {args.out} ({args.format})")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        spec = load_spec(args.dir)
+    except PriorsError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        print(f"calfdx: {len(err.problems)} problem(s) in {args.dir or 'priors/'}", file=sys.stderr)
+        return 2
+    model = DiagnosticModel(spec)
+    n_params = len(spec.entries)
+    expert = sum(1 for e in spec.entries.values() if "expert_estimate" in e.sources)
+    print(
+        f"ok: {spec.source_dir}: {len(spec.risk_factors)} risk factors, {len(spec.causes)} causes, "
+        f"{len(spec.findings)} findings, {len(spec.rules)} triage rules, {n_params} numbers "
+        f"({expert} expert estimates, {n_params - expert} from sources), "
+        f"{len(spec.references)} references"
+    )
+    print("implied prevalence with no evidence:")
+    for c in sorted(model.priors.values(), key=lambda c: -c.probability):
+        print(f"  {c.id:<28} {c.probability:7.2%}")
+    return 0
+
+
+def cmd_vocabulary(args: argparse.Namespace) -> int:
+    spec = load_spec(args.priors)
+    rows = [
+        {"id": v.id, "kind": v.kind, "states": list(v.states), "label": v.label, "question": v.question}
+        for v in spec.variables.values()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for kind in ("risk_factor", "cause", "finding"):
+        print(f"{kind.replace('_', ' ')}s:")
+        for r in rows:
+            if r["kind"] == kind:
+                print(f"  {r['id']:<28} {' | '.join(r['states']):<40} {r['question'] or r['label']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="calfdx", description=f"Calf pain in runners: a Bayesian network. {DISCLAIMER}"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("diagnose", help="posterior of every cause and the triage")
+    p.add_argument("items", nargs="*", metavar="id=state", help="what you know (the rest is unknown)")
+    p.add_argument("--json", action="store_true", help="print the contract's JSON object")
+    p.add_argument("--priors", default=None, help="priors folder (default: the shipped priors/)")
+    p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser("export", help="write the network for other Bayesian-network tools")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--format", choices=FORMATS, default="bif")
+    p.add_argument("--priors", default=None)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("validate", help="check a priors folder; list every problem")
+    p.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("vocabulary", help="every variable, its states and its question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--priors", default=None)
+    p.set_defaults(func=cmd_vocabulary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except PriorsError as err:
+        extra = f" (and {len(err.problems) - 1} more; run 'calfdx validate')" if len(err.problems) > 1 else ""
+        print(f"calfdx: error: {err.problems[0]}{extra}", file=sys.stderr)
+    except CalfdxError as err:
+        print(f"calfdx: error: {err}", file=sys.stderr)
+    except OSError as err:
+        print(f"calfdx: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

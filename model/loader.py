@@ -1,0 +1,477 @@
+"""Turn a priors folder into a validated ``ModelSpec``, reporting every problem at once.
+
+This is the one validation gate: downstream code trusts what it returns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .errors import PriorsError, one_of
+from .spec import (
+    BINARY_CAUSE_STATES,
+    EXPERT,
+    FINDING_STATES,
+    LEVELS,
+    Accuracy,
+    Cause,
+    Entry,
+    Finding,
+    Kind,
+    Level,
+    Link,
+    ModelSpec,
+    OddsRatio,
+    Reference,
+    RiskFactor,
+    Table,
+    TableRow,
+    TriageRule,
+    Variable,
+)
+from .toml_io import read_folder
+
+DEFAULT_PRIORS = Path(__file__).resolve().parent.parent / "priors"
+ID = re.compile(r"^[a-z][a-z0-9_]*$")
+ENTRY_FIELDS = ("value", "range", "source", "reason", "note")
+
+
+class _Problems:
+    """Collects problems, each prefixed with its file and key path."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.items: list[str] = []
+
+    def add(self, stem: str, path: str, message: str) -> None:
+        where = f"{self.folder / (stem + '.toml')}"
+        self.items.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+
+
+def _q(key: str) -> str:
+    """Quote a key for a TOML-like path when it contains a dot."""
+    return f'"{key}"' if "." in key else key
+
+
+def _kind_of(value: Any) -> str:
+    return "a table" if isinstance(value, dict) else repr(value)
+
+
+class _Reader:
+    """Reads one folder's raw dicts into spec objects."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]], problems: _Problems) -> None:
+        self.raw = raw
+        self.p = problems
+        self.refs: dict[str, Reference] = {}
+
+    # -- generic pieces ------------------------------------------------------------
+
+    def text(self, stem: str, path: str, table: dict[str, Any], key: str, required: bool) -> str:
+        value = table.get(key, "")
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.p.add(stem, f"{path}.{key}", f"expected a non-empty string, found {value!r}")
+            return ""
+        return value
+
+    def entry(self, stem: str, path: str, raw: Any, kind: Kind = "probability") -> Entry | None:
+        """Parse ``{ value, range, source, reason?, note? }`` at ``stem:path``."""
+        if not isinstance(raw, dict):
+            self.p.add(stem, path, f"expected {{ value, range, source }}, found {_kind_of(raw)}")
+            return None
+        ok = True
+        for extra in sorted(set(raw) - set(ENTRY_FIELDS)):
+            self.p.add(stem, f"{path}.{extra}", f"unknown field; {one_of(extra, ENTRY_FIELDS)}")
+            ok = False
+        value = raw.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.p.add(stem, f"{path}.value", f"expected a number, found {value!r}")
+            ok = False
+        rng = raw.get("range")
+        if not (
+            isinstance(rng, list)
+            and len(rng) == 2
+            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in rng)
+        ):
+            self.p.add(stem, f"{path}.range", f"expected [low, high], found {rng!r}")
+            ok = False
+        sources = self.sources(stem, path, raw.get("source"))
+        ok = ok and sources is not None
+        if not ok or sources is None or value is None or rng is None:
+            return None
+        try:
+            entry = Entry(
+                key=f"{stem}:{path}",
+                value=float(value),
+                low=float(rng[0]),
+                high=float(rng[1]),
+                sources=sources,
+                reason=str(raw.get("reason", "")),
+                note=str(raw.get("note", "")),
+                kind=kind,
+            )
+        except ValueError as err:
+            self.p.add(stem, path, str(err))
+            return None
+        if not entry.in_range:
+            self.p.add(
+                stem, path, f"value {entry.value:g} lies outside its range [{entry.low:g}, {entry.high:g}]"
+            )
+        return entry
+
+    def sources(self, stem: str, path: str, raw: Any) -> tuple[str, ...] | None:
+        keys = [raw] if isinstance(raw, str) else raw
+        if not keys or not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            self.p.add(stem, f"{path}.source", f"source is missing: give a reference key or '{EXPERT}'")
+            return None
+        bad = [k for k in keys if k != EXPERT and k not in self.refs]
+        for k in bad:
+            choices = [*sorted(self.refs), EXPERT]
+            self.p.add(stem, f"{path}.source", f"unknown reference '{k}'; {one_of(k, choices)}")
+        return None if bad else tuple(keys)
+
+    def tables(self, stem: str) -> Iterable[tuple[str, dict[str, Any]]]:
+        for key, value in self.raw[stem].items():
+            if not isinstance(value, dict):
+                self.p.add(stem, key, f"expected a table, found {_kind_of(value)}")
+                continue
+            if not ID.match(key):
+                self.p.add(stem, key, "ids are lower_case_with_underscores")
+                continue
+            yield key, value
+
+    def variable(self, stem: str, vid: str, table: dict[str, Any], kind: Any, default: tuple[str, ...]) -> Variable | None:
+        states_raw = table.get("states", list(default))
+        if not (isinstance(states_raw, list) and all(isinstance(s, str) for s in states_raw)):
+            self.p.add(stem, f"{vid}.states", f"expected a list of state names, found {states_raw!r}")
+            return None
+        states = tuple(states_raw)
+        labels_raw = table.get("state_labels", {})
+        labels: tuple[str, ...] = ()
+        if isinstance(labels_raw, dict) and labels_raw:
+            for s in sorted(set(labels_raw) - set(states)):
+                self.p.add(stem, f"{vid}.state_labels.{s}", f"unknown state; {one_of(s, states)}")
+            labels = tuple(str(labels_raw.get(s, s.replace("_", " "))) for s in states)
+        label = self.text(stem, vid, table, "label", required=True)
+        question = self.text(stem, vid, table, "question", required=False)
+        try:
+            return Variable(vid, kind, states, label, question, labels)
+        except ValueError as err:
+            self.p.add(stem, f"{vid}.states", str(err))
+            return None
+
+    # -- the files -----------------------------------------------------------------
+
+    def references(self) -> None:
+        for key, t in self.tables("references"):
+            year = t.get("year")
+            if isinstance(year, bool) or not isinstance(year, int):
+                self.p.add("references", f"{key}.year", f"expected a year as an integer, found {year!r}")
+                continue
+            authors = self.text("references", key, t, "authors", required=True)
+            title = self.text("references", key, t, "title", required=True)
+            self.refs[key] = Reference(
+                key, authors, year, title, str(t.get("journal", "")), str(t.get("doi", "")), str(t.get("file", ""))
+            )
+
+    def risk_factors(self) -> list[RiskFactor]:
+        out = []
+        for vid, t in self.tables("risk_factors"):
+            var = self.variable("risk_factors", vid, t, "risk_factor", ())
+            prev = t.get("prevalence")
+            if var is None:
+                continue
+            if not isinstance(prev, dict):
+                self.p.add("risk_factors", f"{vid}.prevalence", "expected a table with one entry per state")
+                continue
+            for s in sorted(set(prev) - set(var.states)):
+                self.p.add("risk_factors", f"{vid}.prevalence.{s}", f"unknown state; {one_of(s, var.states)}")
+            missing = [s for s in var.states if s not in prev]
+            if missing:
+                self.p.add("risk_factors", f"{vid}.prevalence", f"missing state(s) {', '.join(missing)}")
+                continue
+            entries = [self.entry("risk_factors", f"{vid}.prevalence.{s}", prev[s]) for s in var.states]
+            if any(e is None for e in entries):
+                continue
+            try:
+                out.append(RiskFactor(var, tuple(e for e in entries if e is not None)))
+            except ValueError as err:
+                self.p.add("risk_factors", f"{vid}.prevalence", str(err))
+        return out
+
+    def causes(self, rfs: dict[str, Variable]) -> list[Cause]:
+        variables: dict[str, Variable] = {}
+        raws: dict[str, dict[str, Any]] = {}
+        for vid, t in self.tables("causes"):
+            if vid in rfs:
+                self.p.add("causes", vid, "id is already a risk factor")
+                continue
+            var = self.variable("causes", vid, t, "cause", BINARY_CAUSE_STATES)
+            if var is not None:
+                variables[vid] = var
+                raws[vid] = t
+        known = {**rfs, **variables}
+        out = []
+        for vid, t in raws.items():
+            var = variables[vid]
+            description = self.text("causes", vid, t, "description", required=False)
+            if "table" in t:
+                table = self.table("causes", vid, t["table"], var, known)
+                if table is not None:
+                    out.append(Cause(var, description, table=table))
+                continue
+            baseline = self.baseline(vid, t.get("baseline"), var)
+            ors = self.odds_ratios(vid, t.get("odds_ratios", {}), known)
+            if baseline is None or ors is None:
+                continue
+            try:
+                out.append(Cause(var, description, baseline, ors))
+            except ValueError as err:
+                self.p.add("causes", f"{vid}.baseline", str(err))
+        return self.acyclic(out)
+
+    def baseline(self, vid: str, raw: Any, var: Variable) -> tuple[Entry, ...] | None:
+        if len(var.states) == 2:
+            e = self.entry("causes", f"{vid}.baseline", raw)
+            return None if e is None else (e,)
+        if not isinstance(raw, dict) or "value" in raw:
+            self.p.add("causes", f"{vid}.baseline", f"expected one entry per state in {list(var.states[1:])}")
+            return None
+        for s in sorted(set(raw) - set(var.states[1:])):
+            self.p.add("causes", f"{vid}.baseline.{s}", f"unknown state; {one_of(s, var.states[1:])}")
+        missing = [s for s in var.states[1:] if s not in raw]
+        if missing:
+            self.p.add("causes", f"{vid}.baseline", f"missing state(s) {', '.join(missing)}")
+            return None
+        entries = [self.entry("causes", f"{vid}.baseline.{s}", raw[s]) for s in var.states[1:]]
+        return None if any(e is None for e in entries) else tuple(e for e in entries if e is not None)
+
+    def odds_ratios(self, vid: str, raw: Any, known: dict[str, Variable]) -> tuple[OddsRatio, ...] | None:
+        if not isinstance(raw, dict):
+            self.p.add("causes", f"{vid}.odds_ratios", f"expected a table of \"parent.state\" entries, found {raw!r}")
+            return None
+        out, ok = [], True
+        for key, value in raw.items():
+            path = f"{vid}.odds_ratios.{_q(key)}"
+            parent, _, state = key.partition(".")
+            if parent == vid:
+                self.p.add("causes", path, "a cause cannot be its own parent")
+                ok = False
+                continue
+            if parent not in known:
+                self.p.add("causes", path, f"unknown parent '{parent}'; {one_of(parent, known)}")
+                ok = False
+                continue
+            states = known[parent].states
+            if state not in states[1:]:
+                hint = "the reference state has odds ratio 1 by definition" if state == states[0] else one_of(state, states[1:])
+                self.p.add("causes", path, f"state '{state}' of {parent}: {hint}")
+                ok = False
+                continue
+            e = self.entry("causes", path, value, kind="odds_ratio")
+            if e is None:
+                ok = False
+                continue
+            out.append(OddsRatio(parent, state, e))
+        return tuple(out) if ok else None
+
+    def table(self, stem: str, vid: str, raw: Any, var: Variable, known: dict[str, Variable]) -> Table | None:
+        path = f"{vid}.table"
+        if not isinstance(raw, dict) or not isinstance(raw.get("parents"), list) or not isinstance(raw.get("rows"), dict):
+            self.p.add(stem, path, "expected parents = [...] and rows = { \"state,...\" = { value = [...] } }")
+            return None
+        parents = tuple(str(x) for x in raw["parents"])
+        for parent in parents:
+            if parent not in known or parent == vid:
+                self.p.add(stem, f"{path}.parents", f"unknown parent '{parent}'; {one_of(parent, known)}")
+                return None
+        combos: list[tuple[str, ...]] = [()]
+        for parent in parents:
+            combos = [c + (s,) for c in combos for s in known[parent].states]
+        rows_raw: dict[str, Any] = raw["rows"]
+        for key in sorted(set(rows_raw) - {",".join(c) for c in combos}):
+            self.p.add(stem, f"{path}.rows.{_q(key)}", f"unknown row; expected one of {', '.join(','.join(c) for c in combos)}")
+        rows = []
+        for combo in combos:
+            key = ",".join(combo)
+            rpath = f"{path}.rows.{_q(key)}"
+            row = rows_raw.get(key)
+            if not isinstance(row, dict) or not isinstance(row.get("value"), list) or len(row["value"]) != len(var.states):
+                self.p.add(stem, rpath, f"expected {{ value = [{len(var.states)} probabilities for {', '.join(var.states)}] }}")
+                continue
+            values = tuple(float(v) for v in row["value"])
+            entry = None
+            if len(values) == 2 and "range" in row:
+                entry = self.entry(stem, rpath, {**row, "value": values[1]})
+            elif self.sources(stem, rpath, row.get("source")) is None:
+                continue
+            try:
+                rows.append(TableRow(combo, values, entry))
+            except ValueError as err:
+                self.p.add(stem, rpath, str(err))
+        return Table(parents, tuple(rows)) if len(rows) == len(combos) else None
+
+    def acyclic(self, causes: list[Cause]) -> list[Cause]:
+        """Order causes so parents come first; report any cycle among them."""
+        by_id = {c.variable.id: c for c in causes}
+        ordered: list[Cause] = []
+        state: dict[str, str] = {}
+
+        def visit(cid: str, trail: list[str]) -> None:
+            if state.get(cid) == "done":
+                return
+            if state.get(cid) == "open":
+                cycle = " -> ".join([*trail[trail.index(cid):], cid])
+                self.p.add("causes", cid, f"cycle among causes: {cycle}")
+                return
+            state[cid] = "open"
+            for parent in by_id[cid].parents:
+                if parent in by_id:
+                    visit(parent, [*trail, cid])
+            state[cid] = "done"
+            ordered.append(by_id[cid])
+
+        for cid in by_id:
+            visit(cid, [])
+        return ordered
+
+    def findings(self, taken: set[str], causes: dict[str, Variable]) -> tuple[list[Finding], list[Accuracy]]:
+        out, checks = [], []
+        for vid, t in self.tables("findings"):
+            if vid in taken:
+                self.p.add("findings", vid, "id is already a risk factor or cause")
+                continue
+            var = self.variable("findings", vid, t, "finding", FINDING_STATES)
+            leak = self.entry("findings", f"{vid}.leak", t.get("leak"))
+            links_raw = t.get("causes")
+            if var is None or leak is None:
+                continue
+            if not isinstance(links_raw, dict) or not links_raw:
+                self.p.add("findings", f"{vid}.causes", "expected a table linking at least one cause")
+                continue
+            links = self.links(vid, links_raw, causes, leak)
+            if links is None:
+                continue
+            out.append(Finding(var, leak, links))
+            checks.extend(self.accuracy(vid, t.get("reported_accuracy", {}), causes))
+        return out, checks
+
+    def links(self, vid: str, raw: dict[str, Any], causes: dict[str, Variable], leak: Entry) -> tuple[Link, ...] | None:
+        out, ok = [], True
+        for key, value in raw.items():
+            path = f"{vid}.causes.{_q(key)}"
+            cid, _, state = key.partition(".")
+            if cid not in causes:
+                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+                ok = False
+                continue
+            states = causes[cid].states
+            state = state or ("present" if len(states) == 2 else "")
+            if state not in states[1:]:
+                self.p.add("findings", path, f"give one entry per state of {cid}: {', '.join(f'{cid}.{s}' for s in states[1:])}")
+                ok = False
+                continue
+            e = self.entry("findings", path, value)
+            if e is None:
+                ok = False
+                continue
+            if e.value < leak.value:
+                self.p.add("findings", path, f"{e.value:g} is below the leak {leak.value:g}; a cause cannot make the finding less likely")
+                ok = False
+            out.append(Link(cid, state, e))
+        for cid in dict.fromkeys(link.cause for link in out):
+            given = {link.state for link in out if link.cause == cid}
+            missing = [s for s in causes[cid].states[1:] if s not in given]
+            if missing:
+                self.p.add("findings", f"{vid}.causes", f"{cid} is linked but state(s) {', '.join(missing)} have no entry")
+                ok = False
+        return tuple(out) if ok else None
+
+    def accuracy(self, vid: str, raw: Any, causes: dict[str, Variable]) -> list[Accuracy]:
+        out = []
+        for cid, t in raw.items() if isinstance(raw, dict) else ():
+            path = f"{vid}.reported_accuracy.{cid}"
+            if cid not in causes:
+                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+                continue
+            sens = self.entry("findings", f"{path}.sensitivity", t.get("sensitivity") if isinstance(t, dict) else None)
+            spec = self.entry("findings", f"{path}.specificity", t.get("specificity") if isinstance(t, dict) else None)
+            if sens is not None and spec is not None:
+                out.append(Accuracy(vid, cid, sens, spec))
+        return out
+
+    def triage(self, causes: dict[str, Variable]) -> tuple[list[TriageRule], dict[str, str], dict[str, str]]:
+        raw = self.raw["triage"]
+        rules = []
+        for i, r in enumerate(raw.get("rule", [])):
+            path = f"rule[{i}]"
+            if not isinstance(r, dict):
+                self.p.add("triage", path, "expected a table")
+                continue
+            target = str(r.get("cause", ""))
+            cid, _, state = target.partition(".")
+            if cid not in causes:
+                self.p.add("triage", f"{path}.cause", f"unknown cause '{target}'; {one_of(cid, causes)}")
+                continue
+            states = causes[cid].states
+            state = state or states[-1]
+            if state not in states[1:]:
+                self.p.add("triage", f"{path}.cause", f"unknown state '{state}' of {cid}; {one_of(state, states[1:])}")
+                continue
+            level = r.get("level")
+            if level not in LEVELS[1:]:
+                self.p.add("triage", f"{path}.level", f"unknown level {level!r}; {one_of(str(level), LEVELS[1:])}")
+                continue
+            threshold = self.entry("triage", f"rule.{target}.threshold", r.get("threshold"))
+            reason = self.text("triage", path, r, "reason", required=True)
+            advice = self.text("triage", path, r, "advice", required=True)
+            if threshold is not None:
+                lvl: Level = level
+                rules.append(TriageRule(cid, state, lvl, threshold, reason, advice))
+        general = raw.get("advice", {})
+        missing = [lvl for lvl in LEVELS if not isinstance(general.get(lvl), str)]
+        if missing:
+            self.p.add("triage", "advice", f"missing advice text for level(s) {', '.join(missing)}")
+        cause_advice = raw.get("cause_advice", {})
+        for key in cause_advice:
+            cid, _, state = key.partition(".")
+            if cid not in causes or (state and state not in causes[cid].states):
+                self.p.add("triage", f"cause_advice.{_q(key)}", f"unknown cause '{key}'; {one_of(cid, causes)}")
+        return rules, {k: str(v) for k, v in general.items()}, {k: str(v) for k, v in cause_advice.items()}
+
+
+def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
+    """Read and validate a priors folder (the shipped ``priors/`` by default).
+
+    Raises
+    ------
+    PriorsError
+        With every problem found in the folder, each naming file, key and what was wrong.
+
+    Examples
+    --------
+    >>> spec = load_spec()
+    >>> spec.variables["calf_strain"].states
+    ('none', 'grade_1', 'grade_2', 'grade_3')
+    """
+    root = Path(folder) if folder is not None else DEFAULT_PRIORS
+    raw = read_folder(root)
+    problems = _Problems(root)
+    reader = _Reader(raw, problems)
+    reader.references()
+    rfs = reader.risk_factors()
+    rf_vars = {rf.variable.id: rf.variable for rf in rfs}
+    causes = reader.causes(rf_vars)
+    cause_vars = {c.variable.id: c.variable for c in causes}
+    findings, accuracy = reader.findings(set(rf_vars) | set(cause_vars), cause_vars)
+    rules, advice, cause_advice = reader.triage(cause_vars)
+    if problems.items:
+        raise PriorsError(problems.items)
+    return ModelSpec(
+        tuple(rfs), tuple(causes), tuple(findings), tuple(rules), advice, cause_advice,
+        dict(reader.refs), tuple(accuracy), str(root),
+    )

@@ -1,0 +1,131 @@
+"""The one module that talks to pgmpy: build the network, query it, read and write files."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from .spec import ModelSpec
+from .tables import Array, all_cpts
+
+with warnings.catch_warnings():
+    # pgmpy 1.1 warns about its own estimators' renaming while importing itself.
+    warnings.simplefilter("ignore", FutureWarning)
+    from pgmpy import config as pgmpy_config
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.inference import VariableElimination
+    from pgmpy.models import DiscreteBayesianNetwork
+    from pgmpy.readwrite import BIFReader, BIFWriter, XMLBIFReader, XMLBIFWriter
+
+pgmpy_config.set_show_progress(False)
+
+Format = Literal["bif", "xmlbif"]
+FORMATS: tuple[Format, ...] = ("bif", "xmlbif")
+
+
+def build_network(spec: ModelSpec) -> DiscreteBayesianNetwork:
+    """Compile the spec into a pgmpy network with named states that passes ``check_model``.
+
+    >>> from model.loader import load_spec
+    >>> net = build_network(load_spec())
+    >>> net.check_model()
+    True
+    """
+    cpts = all_cpts(spec)
+    net = DiscreteBayesianNetwork()
+    net.add_nodes_from(c.variable for c in cpts)
+    net.add_edges_from((p, c.variable) for c in cpts for p in c.parents)
+    states = {c.variable: list(c.states) for c in cpts}
+    for c in cpts:
+        names = {c.variable: list(c.states), **{p: states[p] for p in c.parents}}
+        net.add_cpds(
+            TabularCPD(
+                c.variable,
+                len(c.states),
+                c.flat(),
+                evidence=list(c.parents) or None,
+                evidence_card=[len(states[p]) for p in c.parents] or None,
+                state_names=names,
+            )
+        )
+    net.check_model()
+    return net
+
+
+class VariableEliminationEngine:
+    """Exact posteriors from pgmpy's variable elimination (the reference engine)."""
+
+    def __init__(self, network: DiscreteBayesianNetwork) -> None:
+        self.network = network
+        self.states = {v: list(network.get_cpds(v).state_names[v]) for v in network.nodes()}
+        self._ve = VariableElimination(network)
+
+    def marginals(self, variables: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Array]:
+        """P(variable | evidence) for each variable, ordered as the variable's states."""
+        out: dict[str, Array] = {}
+        free = [v for v in variables if v not in evidence]
+        if free:
+            result = self._ve.query(free, evidence=dict(evidence), joint=False, show_progress=False)
+            for v in free:
+                factor = result[v]
+                order = [factor.state_names[v].index(s) for s in self.states[v]]
+                out[v] = np.asarray(factor.values, dtype=float)[order]
+        for v in variables:
+            if v in evidence:
+                out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
+        return out
+
+    def _conditional(self, var: str, state: str, given: Mapping[str, str]) -> float:
+        return float(self.marginals([var], {k: v for k, v in given.items() if k != var})[var][self.states[var].index(state)])
+
+    def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
+        """log P(evidence) by the chain rule; on zero, also the smallest conflicting items found.
+
+        Returns ``(-inf, items)`` where ``items`` are ``"id=state"`` strings that together
+        have probability zero.
+        """
+        total = 0.0
+        given: dict[str, str] = {}
+        for var, state in evidence.items():
+            p = self._conditional(var, state, given)
+            if p <= 0.0:
+                conflict = dict(given)
+                for other in list(given):  # shrink to a small set that is still impossible
+                    trial = {k: v for k, v in conflict.items() if k != other}
+                    if self._conditional(var, state, trial) <= 0.0:
+                        conflict = trial
+                items = [f"{k}={v}" for k, v in conflict.items()] + [f"{var}={state}"]
+                return -math.inf, items
+            total += math.log(p)
+            given[var] = state
+        return total, []
+
+
+def write_network(network: DiscreteBayesianNetwork, path: str | os.PathLike[str], fmt: Format) -> None:
+    """Write the whole network to ``path`` as BIF or XMLBIF; never leaves a half-written file."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=f".{fmt}.tmp")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            writer: Any = BIFWriter(network) if fmt == "bif" else XMLBIFWriter(network)
+            writer.write(tmp) if hasattr(writer, "write") else writer.write_bif(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_network(path: str | os.PathLike[str], fmt: Format = "bif") -> DiscreteBayesianNetwork:
+    """Read a BIF or XMLBIF file back into a pgmpy network."""
+    reader: Any = BIFReader(str(path)) if fmt == "bif" else XMLBIFReader(str(path))
+    model: DiscreteBayesianNetwork = reader.get_model()
+    return model

@@ -1,0 +1,375 @@
+"""The validated model: small frozen objects, each checking itself on creation.
+
+Only ``loader`` builds these from files; everything downstream trusts them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["probability", "odds_ratio"]
+Level = Literal["self_care", "see_clinician", "urgent"]
+LEVELS: tuple[Level, ...] = ("self_care", "see_clinician", "urgent")
+EXPERT = "expert_estimate"
+BINARY_CAUSE_STATES = ("absent", "present")
+FINDING_STATES = ("no", "yes")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One number of the priors with its plausible range and its sources.
+
+    ``key`` names it everywhere (sensitivity tables, overrides, the explorer).
+
+    >>> Entry("causes:dvt.baseline", 0.004, 0.001, 0.01, ("expert_estimate",), "rare")
+    causes:dvt.baseline = 0.004 [0.001, 0.01] (expert_estimate)
+    >>> Entry("x", 1.5, 0.0, 2.0, ("a",))
+    Traceback (most recent call last):
+    ...
+    ValueError: probability must lie in [0, 1], found 1.5
+    """
+
+    key: str
+    value: float
+    low: float
+    high: float
+    sources: tuple[str, ...]
+    reason: str = ""
+    note: str = ""
+    kind: Kind = "probability"
+
+    def __post_init__(self) -> None:
+        for name, number in (("value", self.value), ("range", self.low), ("range", self.high)):
+            if self.kind == "probability" and not 0.0 <= number <= 1.0:
+                what = "probability" if name == "value" else "range bound"
+                raise ValueError(f"{what} must lie in [0, 1], found {number:g}")
+            if self.kind == "odds_ratio" and not number > 0.0:
+                raise ValueError(f"odds ratio must be positive, found {number:g}")
+        if self.low > self.high:
+            raise ValueError(f"range low {self.low:g} is above high {self.high:g}")
+        if not self.sources:
+            raise ValueError("source is missing")
+        if EXPERT in self.sources and not self.reason.strip():
+            raise ValueError("source 'expert_estimate' needs a one-line 'reason'")
+
+    @property
+    def in_range(self) -> bool:
+        """Whether the value lies inside its own plausible range."""
+        return self.low - 1e-12 <= self.value <= self.high + 1e-12
+
+    def __repr__(self) -> str:
+        return f"{self.key} = {self.value:g} [{self.low:g}, {self.high:g}] ({', '.join(self.sources)})"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A node of the network: its id, states, and how to ask about it.
+
+    >>> Variable("bruising", "finding", ("no", "yes"), "Bruising", "Any bruising?")
+    bruising:2 (finding)
+    """
+
+    id: str
+    kind: Literal["risk_factor", "cause", "finding"]
+    states: tuple[str, ...]
+    label: str
+    question: str = ""
+    state_labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.states) < 2:
+            raise ValueError(f"needs at least two states, found {list(self.states)}")
+        if len(set(self.states)) != len(self.states):
+            raise ValueError(f"states repeat: {list(self.states)}")
+        if self.state_labels and len(self.state_labels) != len(self.states):
+            raise ValueError(
+                f"state_labels has {len(self.state_labels)} labels for {len(self.states)} states"
+            )
+
+    def state_label(self, state: str) -> str:
+        """Plain-language label of ``state`` (the state id when none is given)."""
+        if self.state_labels:
+            return self.state_labels[self.states.index(state)]
+        return state.replace("_", " ")
+
+    def __repr__(self) -> str:
+        return f"{self.id}:{len(self.states)} ({self.kind})"
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    """A root node and the prevalence of each of its states (summing to one)."""
+
+    variable: Variable
+    prevalence: tuple[Entry, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.prevalence) != len(self.variable.states):
+            raise ValueError(
+                f"prevalence has {len(self.prevalence)} entries for states "
+                f"{list(self.variable.states)}"
+            )
+        total = sum(e.value for e in self.prevalence)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"prevalences sum to {total:.6g}, expected 1")
+
+    def __repr__(self) -> str:
+        return f"P({self.variable.id}:{len(self.variable.states)})"
+
+
+@dataclass(frozen=True)
+class OddsRatio:
+    """Multiplies the odds of a cause when ``parent`` is in ``state``."""
+
+    parent: str
+    state: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of an explicit table: the child's distribution for one parent combination.
+
+    ``entry`` is the row's P(last state) as a tunable number (binary children only).
+    """
+
+    parent_states: tuple[str, ...]
+    values: tuple[float, ...]
+    entry: Entry | None = None
+
+    def __post_init__(self) -> None:
+        if any(not 0.0 <= v <= 1.0 for v in self.values):
+            raise ValueError(f"row values must lie in [0, 1], found {list(self.values)}")
+        if abs(sum(self.values) - 1.0) > 1e-6:
+            raise ValueError(f"row sums to {sum(self.values):.6g}, expected 1")
+
+
+@dataclass(frozen=True)
+class Table:
+    """An explicit conditional probability table (last parent changes fastest)."""
+
+    parents: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A cause: logistic in its parents (proportional odds when graded), or a table.
+
+    ``baseline`` holds P(state) at the parents' reference states, one entry per
+    non-reference state.
+    """
+
+    variable: Variable
+    description: str
+    baseline: tuple[Entry, ...] = ()
+    odds_ratios: tuple[OddsRatio, ...] = ()
+    table: Table | None = None
+
+    def __post_init__(self) -> None:
+        if self.table is None:
+            if len(self.baseline) != len(self.variable.states) - 1:
+                raise ValueError(
+                    f"baseline needs one entry per state in {list(self.variable.states[1:])}"
+                )
+            total = sum(e.value for e in self.baseline)
+            if total >= 1.0:
+                raise ValueError(f"baseline probabilities sum to {total:.6g}, expected < 1")
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Parent ids, in the order their odds ratios (or table) first name them."""
+        if self.table is not None:
+            return self.table.parents
+        return tuple(dict.fromkeys(o.parent for o in self.odds_ratios))
+
+    def __repr__(self) -> str:
+        given = ", ".join(self.parents)
+        return f"P({self.variable.id}:{len(self.variable.states)} | {given})"
+
+
+@dataclass(frozen=True)
+class Link:
+    """P(finding | only this cause, in ``state``, is present), leak included."""
+
+    cause: str
+    state: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A finding as a leaky noisy-OR (noisy-MAX for graded causes) of its causes."""
+
+    variable: Variable
+    leak: Entry
+    links: tuple[Link, ...]
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Linked cause ids in file order."""
+        return tuple(dict.fromkeys(link.cause for link in self.links))
+
+    def __repr__(self) -> str:
+        return f"P({self.variable.id}:2 | {', '.join(self.parents)})"
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """A published sensitivity and specificity of a finding for a cause (a check)."""
+
+    finding: str
+    cause: str
+    sensitivity: Entry
+    specificity: Entry
+
+
+@dataclass(frozen=True)
+class TriageRule:
+    """Raise triage to ``level`` when P(cause at ``state`` or worse) reaches the threshold."""
+
+    cause: str
+    state: str
+    level: Level
+    threshold: Entry
+    reason: str
+    advice: str
+
+    @property
+    def target(self) -> str:
+        """``cause`` for a binary cause, ``cause.state`` for a grade."""
+        return self.cause if self.state == "present" else f"{self.cause}.{self.state}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of the bibliography."""
+
+    key: str
+    authors: str
+    year: int
+    title: str
+    journal: str = ""
+    doi: str = ""
+    file: str = ""
+
+    def cite(self) -> str:
+        """Authors, year, journal: the short citation shown to users.
+
+        >>> Reference("k", "Maffulli N", 1998, "Clinical diagnosis", "Am J Sports Med").cite()
+        'Maffulli N (1998) Am J Sports Med'
+        """
+        where = self.journal or self.file
+        return f"{self.authors} ({self.year}) {where}".strip()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything the priors folder says, validated, in network order."""
+
+    risk_factors: tuple[RiskFactor, ...]
+    causes: tuple[Cause, ...]
+    findings: tuple[Finding, ...]
+    rules: tuple[TriageRule, ...]
+    advice: Mapping[str, str]
+    cause_advice: Mapping[str, str]
+    references: Mapping[str, Reference]
+    accuracy: tuple[Accuracy, ...] = ()
+    source_dir: str = ""
+    _entries: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_entries", {e.key: e for e in self._walk()})
+
+    def _walk(self) -> Iterator[Entry]:
+        for rf in self.risk_factors:
+            yield from rf.prevalence
+        for cause in self.causes:
+            yield from cause.baseline
+            yield from (o.entry for o in cause.odds_ratios)
+            if cause.table is not None:
+                yield from (r.entry for r in cause.table.rows if r.entry is not None)
+        for finding in self.findings:
+            yield finding.leak
+            yield from (link.entry for link in finding.links)
+        yield from (rule.threshold for rule in self.rules)
+
+    @property
+    def variables(self) -> dict[str, Variable]:
+        """Every variable by id: risk factors, then causes, then findings."""
+        nodes = [*self.risk_factors, *self.causes, *self.findings]
+        return {n.variable.id: n.variable for n in nodes}
+
+    def parents(self, var_id: str) -> tuple[str, ...]:
+        """The parents of a node in the network."""
+        for node in (*self.causes, *self.findings):
+            if node.variable.id == var_id:
+                return node.parents
+        return ()
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """Every number of the model by key (thresholds included)."""
+        return dict(self._entries)
+
+    def with_values(self, values: Mapping[str, float]) -> ModelSpec:
+        """Return a copy with some numbers replaced, by entry key.
+
+        Setting one prevalence of a risk factor rescales its other states so they still
+        sum to one (proportional co-variation). Values are not checked against their
+        ranges: that is the caller's choice.
+        """
+        unknown = sorted(set(values) - set(self._entries))
+        if unknown:
+            raise KeyError(f"unknown parameter key(s): {', '.join(unknown)}")
+
+        def swap(e: Entry) -> Entry:
+            return dataclasses.replace(e, value=float(values[e.key])) if e.key in values else e
+
+        def swap_rf(rf: RiskFactor) -> RiskFactor:
+            changed = [i for i, e in enumerate(rf.prevalence) if e.key in values]
+            if not changed:
+                return rf
+            new = [swap(e) for e in rf.prevalence]
+            fixed = sum(new[i].value for i in changed)
+            rest = [i for i in range(len(new)) if i not in changed]
+            old_rest = sum(rf.prevalence[i].value for i in rest)
+            for i in rest:
+                share = rf.prevalence[i].value / old_rest if old_rest > 0 else 1 / len(rest)
+                new[i] = dataclasses.replace(new[i], value=max(0.0, 1.0 - fixed) * share)
+            return dataclasses.replace(rf, prevalence=tuple(new))
+
+        def swap_cause(c: Cause) -> Cause:
+            table = c.table
+            if table is not None:
+                rows = []
+                for r in table.rows:
+                    if r.entry is not None and r.entry.key in values:
+                        p = float(values[r.entry.key])
+                        r = TableRow(r.parent_states, (1.0 - p, p), swap(r.entry))
+                    rows.append(r)
+                table = Table(table.parents, tuple(rows))
+            return dataclasses.replace(
+                c,
+                baseline=tuple(swap(e) for e in c.baseline),
+                odds_ratios=tuple(dataclasses.replace(o, entry=swap(o.entry)) for o in c.odds_ratios),
+                table=table,
+            )
+
+        return dataclasses.replace(
+            self,
+            risk_factors=tuple(swap_rf(rf) for rf in self.risk_factors),
+            causes=tuple(swap_cause(c) for c in self.causes),
+            findings=tuple(
+                dataclasses.replace(
+                    f,
+                    leak=swap(f.leak),
+                    links=tuple(dataclasses.replace(k, entry=swap(k.entry)) for k in f.links),
+                )
+                for f in self.findings
+            ),
+            rules=tuple(dataclasses.replace(r, threshold=swap(r.threshold)) for r in self.rules),
+        )

@@ -1,0 +1,118 @@
+"""Conditional probability tables computed from the spec, in plain numpy.
+
+Each table has shape ``(card, *parent_cards)``: axis 0 is the child's state and the
+parents follow in ``parents`` order. ``flat()`` gives pgmpy's ``(card, prod(parent_cards))``
+layout, where the last parent changes fastest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .spec import Cause, Finding, ModelSpec, RiskFactor
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CPT:
+    """P(variable | parents) as an array of shape ``(card, *parent_cards)``."""
+
+    variable: str
+    states: tuple[str, ...]
+    parents: tuple[str, ...]
+    values: Array
+
+    def flat(self) -> Array:
+        """The table as pgmpy wants it: ``(card, prod(parent_cards))``."""
+        return self.values.reshape(len(self.states), -1)
+
+    def __repr__(self) -> str:
+        given = f" | {', '.join(self.parents)}" if self.parents else ""
+        return f"P({self.variable}:{len(self.states)}{given})"
+
+
+def _logit(p: Array) -> Array:
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)
+
+
+def _sigmoid(x: Array) -> Array:
+    out: Array = 0.5 * (1.0 + np.tanh(0.5 * x))
+    return out
+
+
+def risk_factor_cpt(rf: RiskFactor) -> CPT:
+    """The prevalence of each state of a root node."""
+    values = np.array([e.value for e in rf.prevalence], dtype=float)
+    return CPT(rf.variable.id, rf.variable.states, (), values / values.sum())
+
+
+def cause_cpt(cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, ...]]) -> CPT:
+    """Logistic (proportional odds when graded) in the parents, or the explicit table.
+
+    >>> from model.loader import load_spec
+    >>> spec = load_spec()
+    >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
+    >>> sts = {k: v.states for k, v in spec.variables.items()}
+    >>> cpt = cause_cpt(spec.causes[0], cards, sts)
+    >>> bool(np.allclose(cpt.values.sum(axis=0), 1.0))
+    True
+    """
+    var = cause.variable
+    parents = cause.parents
+    shape = tuple(cards[p] for p in parents)
+    if cause.table is not None:
+        rows = np.array([r.values for r in cause.table.rows], dtype=float)
+        return CPT(var.id, var.states, parents, rows.T.reshape((len(var.states), *shape)))
+    shift = np.zeros(shape)
+    for o in cause.odds_ratios:
+        axis = parents.index(o.parent)
+        index = [np.newaxis] * len(parents)
+        index[axis] = slice(None)
+        column = np.zeros(cards[o.parent])
+        column[states[o.parent].index(o.state)] = np.log(o.entry.value)
+        shift = shift + column[tuple(index)]
+    base = np.array([e.value for e in cause.baseline], dtype=float)
+    # P(Y >= k) at the reference for k = 1..K-1; the same log odds ratio shifts each.
+    at_least = np.clip(np.cumsum(base[::-1])[::-1], 0.0, 1.0)
+    cumulative = _sigmoid(_logit(at_least)[:, None] + shift.reshape(1, -1))
+    upper = np.vstack([np.ones((1, cumulative.shape[1])), cumulative, np.zeros((1, cumulative.shape[1]))])
+    values = upper[:-1] - upper[1:]
+    return CPT(var.id, var.states, parents, np.clip(values, 0.0, 1.0).reshape((len(var.states), *shape)))
+
+
+def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple[str, ...]]) -> CPT:
+    """Leaky noisy-OR (noisy-MAX for graded causes) of the linked causes.
+
+    P(no | causes) = (1 - leak) * prod_i q_i(state_i), with q_i = (1 - p_i) / (1 - leak)
+    for a linked state and 1 for the cause's reference state.
+    """
+    parents = finding.parents
+    shape = tuple(cards[p] for p in parents)
+    leak = finding.leak.value
+    p_no = np.full(shape, 1.0 - leak)
+    for link in finding.links:
+        axis = parents.index(link.cause)
+        q = np.ones(cards[link.cause])
+        inhibit = (1.0 - link.entry.value) / (1.0 - leak) if leak < 1.0 else 0.0
+        q[states[link.cause].index(link.state)] = min(1.0, max(0.0, inhibit))
+        index = [np.newaxis] * len(parents)
+        index[axis] = slice(None)
+        p_no = p_no * q[tuple(index)]
+    return CPT(finding.variable.id, finding.variable.states, parents, np.stack([p_no, 1.0 - p_no]))
+
+
+def all_cpts(spec: ModelSpec) -> list[CPT]:
+    """Every table of the network in topological order (risk factors, causes, findings)."""
+    variables = spec.variables
+    cards = {k: len(v.states) for k, v in variables.items()}
+    states = {k: v.states for k, v in variables.items()}
+    return [
+        *(risk_factor_cpt(rf) for rf in spec.risk_factors),
+        *(cause_cpt(c, cards, states) for c in spec.causes),
+        *(finding_cpt(f, cards, states) for f in spec.findings),
+    ]

@@ -1,0 +1,42 @@
+"""Shared fixtures: the shipped model and the tiny named fixture network.
+
+The tiny network (``tests/data/tiny``)::
+
+    trip ----> clot ----\\
+      \\                  >-- swelling (leaky noisy-OR)
+       \\--> bump -------/
+    age ---> strain ----/
+      \\-------^   \\------> snap (no leak: snap=yes needs strain=severe)
+    (clot <- trip, age)
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from model import DiagnosticModel, load_model
+from model.loader import DEFAULT_PRIORS
+
+DATA = Path(__file__).parent / "data"
+TINY = DATA / "tiny"
+
+
+@pytest.fixture(scope="session")
+def model() -> DiagnosticModel:
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def tiny() -> DiagnosticModel:
+    return load_model(TINY)
+
+
+@pytest.fixture
+def priors_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped priors, to break on purpose."""
+    target = tmp_path / "priors"
+    shutil.copytree(DEFAULT_PRIORS, target)
+    return target
