@@ -25,7 +25,7 @@ class Engine(Protocol):
         ...
 
     def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
-        """log P(evidence), and the conflicting items when it is zero."""
+        """Log P(evidence), and the conflicting items when it is zero."""
         ...
 
 

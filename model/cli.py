@@ -57,6 +57,7 @@ def _model(args: argparse.Namespace) -> DiagnosticModel:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
+    """Print the ranked causes and triage for the given evidence."""
     model = _model(args)
     d = model.diagnose(parse_items(args.items))
     print(json.dumps(d.to_dict(), indent=2) if args.json else format_table(d))
@@ -64,12 +65,14 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """Write the network to a BIF or XMLBIF file."""
     _model(args).export(args.out, args.format)
     print(f"wrote {args.out} ({args.format})")
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a priors folder: list every problem (exit 2) or summarise it (exit 0)."""
     try:
         spec = load_spec(args.dir)
     except PriorsError as err:
@@ -93,9 +96,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_vocabulary(args: argparse.Namespace) -> int:
+    """Print every variable with its states and its question."""
     spec = load_spec(args.priors)
     rows = [
-        {"id": v.id, "kind": v.kind, "states": list(v.states), "label": v.label, "question": v.question}
+        {
+            "id": v.id,
+            "kind": v.kind,
+            "states": list(v.states),
+            "label": v.label,
+            "question": v.question,
+        }
         for v in spec.variables.values()
     ]
     if args.json:
@@ -105,7 +115,9 @@ def cmd_vocabulary(args: argparse.Namespace) -> int:
         print(f"{kind.replace('_', ' ')}s:")
         for r in rows:
             if r["kind"] == kind:
-                print(f"  {r['id']:<28} {' | '.join(r['states']):<40} {r['question'] or r['label']}")
+                print(
+                    f"  {r['id']:<28} {' | '.join(r['states']):<40} {r['question'] or r['label']}"
+                )
     return 0
 
 
@@ -117,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("diagnose", help="posterior of every cause and the triage")
-    p.add_argument("items", nargs="*", metavar="id=state", help="what you know (the rest is unknown)")
+    p.add_argument(
+        "items", nargs="*", metavar="id=state", help="what you know (the rest is unknown)"
+    )
     p.add_argument("--json", action="store_true", help="print the contract's JSON object")
     p.add_argument("--priors", default=None, help="priors folder (default: the shipped priors/)")
     p.set_defaults(func=cmd_diagnose)
@@ -146,10 +160,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except PriorsError as err:
-        extra = f" (and {len(err.problems) - 1} more; run 'calfdx validate')" if len(err.problems) > 1 else ""
+        extra = (
+            f" (and {len(err.problems) - 1} more; run 'calfdx validate')"
+            if len(err.problems) > 1
+            else ""
+        )
         print(f"calfdx: error: {err.problems[0]}{extra}", file=sys.stderr)
     except CalfdxError as err:
         print(f"calfdx: error: {err}", file=sys.stderr)
+    except BrokenPipeError:  # e.g. `calfdx validate | head`
+        sys.stderr.close()
+        return 0
     except OSError as err:
         print(f"calfdx: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
     return 2

@@ -80,7 +80,9 @@ class Diagnosis:
         if state is None:
             return result.probability
         if state not in result.states:
-            raise UnknownCauseError(f"unknown state '{state}' for {cause}; {one_of(state, result.states)}")
+            raise UnknownCauseError(
+                f"unknown state '{state}' for {cause}; {one_of(state, result.states)}"
+            )
         return result.states[state]
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,7 +90,12 @@ class Diagnosis:
         return {
             "evidence": dict(self.evidence),
             "causes": [
-                {"id": c.id, "label": c.label, "probability": c.probability, "states": dict(c.states)}
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "probability": c.probability,
+                    "states": dict(c.states),
+                }
                 for c in self.causes
             ],
             "triage": {"level": self.triage.level, "reasons": list(self.triage.reasons)},
@@ -101,8 +108,14 @@ class Diagnosis:
         import pandas as pd
 
         rows = [
-            {"id": c.id, "label": c.label, "probability": c.probability, "prior": c.prior,
-             "shift": c.probability - c.prior, **{f"P({s})": p for s, p in c.states.items()}}
+            {
+                "id": c.id,
+                "label": c.label,
+                "probability": c.probability,
+                "prior": c.prior,
+                "shift": c.probability - c.prior,
+                **{f"P({s})": p for s, p in c.states.items()},
+            }
             for c in self.causes
         ]
         return pd.DataFrame(rows).set_index("id")
@@ -126,7 +139,9 @@ class Diagnosis:
         return f"Diagnosis({self.triage.level}: {top})"
 
 
-def rule_probability(rule: TriageRule, states: Mapping[str, float], order: tuple[str, ...]) -> float:
+def rule_probability(
+    rule: TriageRule, states: Mapping[str, float], order: tuple[str, ...]
+) -> float:
     """P(the rule's cause is at its state or worse)."""
     start = order.index(rule.state)
     return sum(states[s] for s in order[start:])
@@ -152,7 +167,9 @@ def supporting_evidence(spec: ModelSpec, cause: str, evidence: Mapping[str, str]
     return [item for _, item in sorted(scored, key=lambda x: -x[0])]
 
 
-def decide_triage(spec: ModelSpec, causes: Mapping[str, CauseResult], evidence: Mapping[str, str]) -> Triage:
+def decide_triage(
+    spec: ModelSpec, causes: Mapping[str, CauseResult], evidence: Mapping[str, str]
+) -> Triage:
     """The highest level any rule fires; self-care when none does.
 
     Rules are thresholds on posteriors only, so a benign picture elsewhere cannot mask a
@@ -170,7 +187,9 @@ def decide_triage(spec: ModelSpec, causes: Mapping[str, CauseResult], evidence: 
     for rule, p in fired:
         why = supporting_evidence(spec, rule.cause, evidence)
         given = f", given {', '.join(why[:4])}" if why else ""
-        reasons.append(f"{rule.reason}: {p:.0%} (raises to {rule.level} from {rule.threshold.value:.0%}){given}")
+        reasons.append(
+            f"{rule.reason}: {p:.0%} (raises to {rule.level} from {rule.threshold.value:.0%}){given}"
+        )
     ranked = sorted(causes.values(), key=lambda c: -c.probability)
     if not fired:
         top = ranked[0]
@@ -181,7 +200,9 @@ def decide_triage(spec: ModelSpec, causes: Mapping[str, CauseResult], evidence: 
     advice += [rule.advice for rule, _ in fired]
     for c in ranked[:3]:
         if c.probability >= 0.3:
-            grade = max(c.states, key=lambda s: c.states[s] if s != variables[c.id].states[0] else -1.0)
+            grade = max(
+                c.states, key=lambda s: c.states[s] if s != variables[c.id].states[0] else -1.0
+            )
             key = f"{c.id}.{grade}" if len(c.states) > 2 else c.id
             text = spec.cause_advice.get(key) or spec.cause_advice.get(c.id)
             if text:

@@ -11,7 +11,7 @@ class CalfdxError(Exception):
 
 
 class PriorsError(CalfdxError, ValueError):
-    """A priors folder has problems; ``problems`` lists every one, each on its own line.
+    r"""A priors folder has problems; ``problems`` lists every one, each on its own line.
 
     >>> str(PriorsError(["a.toml: x: bad", "b.toml: y: worse"]))
     '2 problems in the priors:\\na.toml: x: bad\\nb.toml: y: worse'

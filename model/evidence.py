@@ -42,8 +42,12 @@ def check_evidence(variables: Mapping[str, Variable], evidence: EvidenceLike) ->
             continue
         states = variables[var_id].states
         if state not in states:
-            raise EvidenceError(f"unknown state '{state}' for {var_id}; {one_of(str(state), states)}")
+            raise EvidenceError(
+                f"unknown state '{state}' for {var_id}; {one_of(str(state), states)}"
+            )
         if var_id in out and out[var_id] != state:
-            raise EvidenceError(f"{var_id} is given twice, as '{out[var_id]}' and as '{state}'; give it once")
+            raise EvidenceError(
+                f"{var_id} is given twice, as '{out[var_id]}' and as '{state}'; give it once"
+            )
         out[var_id] = state
     return out

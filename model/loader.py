@@ -68,6 +68,9 @@ class _Reader:
         self.raw = raw
         self.p = problems
         self.refs: dict[str, Reference] = {}
+        # every variable whose declaration parsed, even if its numbers did not, so one
+        # broken number is reported once and not again at every reference to its node
+        self.declared: dict[str, Variable] = {}
 
     # -- generic pieces ------------------------------------------------------------
 
@@ -119,14 +122,18 @@ class _Reader:
             return None
         if not entry.in_range:
             self.p.add(
-                stem, path, f"value {entry.value:g} lies outside its range [{entry.low:g}, {entry.high:g}]"
+                stem,
+                path,
+                f"value {entry.value:g} lies outside its range [{entry.low:g}, {entry.high:g}]",
             )
         return entry
 
     def sources(self, stem: str, path: str, raw: Any) -> tuple[str, ...] | None:
         keys = [raw] if isinstance(raw, str) else raw
         if not keys or not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            self.p.add(stem, f"{path}.source", f"source is missing: give a reference key or '{EXPERT}'")
+            self.p.add(
+                stem, f"{path}.source", f"source is missing: give a reference key or '{EXPERT}'"
+            )
             return None
         bad = [k for k in keys if k != EXPERT and k not in self.refs]
         for k in bad:
@@ -144,10 +151,14 @@ class _Reader:
                 continue
             yield key, value
 
-    def variable(self, stem: str, vid: str, table: dict[str, Any], kind: Any, default: tuple[str, ...]) -> Variable | None:
+    def variable(
+        self, stem: str, vid: str, table: dict[str, Any], kind: Any, default: tuple[str, ...]
+    ) -> Variable | None:
         states_raw = table.get("states", list(default))
         if not (isinstance(states_raw, list) and all(isinstance(s, str) for s in states_raw)):
-            self.p.add(stem, f"{vid}.states", f"expected a list of state names, found {states_raw!r}")
+            self.p.add(
+                stem, f"{vid}.states", f"expected a list of state names, found {states_raw!r}"
+            )
             return None
         states = tuple(states_raw)
         labels_raw = table.get("state_labels", {})
@@ -170,12 +181,20 @@ class _Reader:
         for key, t in self.tables("references"):
             year = t.get("year")
             if isinstance(year, bool) or not isinstance(year, int):
-                self.p.add("references", f"{key}.year", f"expected a year as an integer, found {year!r}")
+                self.p.add(
+                    "references", f"{key}.year", f"expected a year as an integer, found {year!r}"
+                )
                 continue
             authors = self.text("references", key, t, "authors", required=True)
             title = self.text("references", key, t, "title", required=True)
             self.refs[key] = Reference(
-                key, authors, year, title, str(t.get("journal", "")), str(t.get("doi", "")), str(t.get("file", ""))
+                key,
+                authors,
+                year,
+                title,
+                str(t.get("journal", "")),
+                str(t.get("doi", "")),
+                str(t.get("file", "")),
             )
 
     def risk_factors(self) -> list[RiskFactor]:
@@ -185,16 +204,27 @@ class _Reader:
             prev = t.get("prevalence")
             if var is None:
                 continue
+            self.declared[vid] = var
             if not isinstance(prev, dict):
-                self.p.add("risk_factors", f"{vid}.prevalence", "expected a table with one entry per state")
+                self.p.add(
+                    "risk_factors", f"{vid}.prevalence", "expected a table with one entry per state"
+                )
                 continue
             for s in sorted(set(prev) - set(var.states)):
-                self.p.add("risk_factors", f"{vid}.prevalence.{s}", f"unknown state; {one_of(s, var.states)}")
+                self.p.add(
+                    "risk_factors",
+                    f"{vid}.prevalence.{s}",
+                    f"unknown state; {one_of(s, var.states)}",
+                )
             missing = [s for s in var.states if s not in prev]
             if missing:
-                self.p.add("risk_factors", f"{vid}.prevalence", f"missing state(s) {', '.join(missing)}")
+                self.p.add(
+                    "risk_factors", f"{vid}.prevalence", f"missing state(s) {', '.join(missing)}"
+                )
                 continue
-            entries = [self.entry("risk_factors", f"{vid}.prevalence.{s}", prev[s]) for s in var.states]
+            entries = [
+                self.entry("risk_factors", f"{vid}.prevalence.{s}", prev[s]) for s in var.states
+            ]
             if any(e is None for e in entries):
                 continue
             try:
@@ -214,7 +244,8 @@ class _Reader:
             if var is not None:
                 variables[vid] = var
                 raws[vid] = t
-        known = {**rfs, **variables}
+        self.declared.update(variables)
+        known = dict(self.declared)
         out = []
         for vid, t in raws.items():
             var = variables[vid]
@@ -239,20 +270,34 @@ class _Reader:
             e = self.entry("causes", f"{vid}.baseline", raw)
             return None if e is None else (e,)
         if not isinstance(raw, dict) or "value" in raw:
-            self.p.add("causes", f"{vid}.baseline", f"expected one entry per state in {list(var.states[1:])}")
+            self.p.add(
+                "causes",
+                f"{vid}.baseline",
+                f"expected one entry per state in {list(var.states[1:])}",
+            )
             return None
         for s in sorted(set(raw) - set(var.states[1:])):
-            self.p.add("causes", f"{vid}.baseline.{s}", f"unknown state; {one_of(s, var.states[1:])}")
+            self.p.add(
+                "causes", f"{vid}.baseline.{s}", f"unknown state; {one_of(s, var.states[1:])}"
+            )
         missing = [s for s in var.states[1:] if s not in raw]
         if missing:
             self.p.add("causes", f"{vid}.baseline", f"missing state(s) {', '.join(missing)}")
             return None
         entries = [self.entry("causes", f"{vid}.baseline.{s}", raw[s]) for s in var.states[1:]]
-        return None if any(e is None for e in entries) else tuple(e for e in entries if e is not None)
+        return (
+            None if any(e is None for e in entries) else tuple(e for e in entries if e is not None)
+        )
 
-    def odds_ratios(self, vid: str, raw: Any, known: dict[str, Variable]) -> tuple[OddsRatio, ...] | None:
+    def odds_ratios(
+        self, vid: str, raw: Any, known: dict[str, Variable]
+    ) -> tuple[OddsRatio, ...] | None:
         if not isinstance(raw, dict):
-            self.p.add("causes", f"{vid}.odds_ratios", f"expected a table of \"parent.state\" entries, found {raw!r}")
+            self.p.add(
+                "causes",
+                f"{vid}.odds_ratios",
+                f'expected a table of "parent.state" entries, found {raw!r}',
+            )
             return None
         out, ok = [], True
         for key, value in raw.items():
@@ -268,7 +313,11 @@ class _Reader:
                 continue
             states = known[parent].states
             if state not in states[1:]:
-                hint = "the reference state has odds ratio 1 by definition" if state == states[0] else one_of(state, states[1:])
+                hint = (
+                    "the reference state has odds ratio 1 by definition"
+                    if state == states[0]
+                    else one_of(state, states[1:])
+                )
                 self.p.add("causes", path, f"state '{state}' of {parent}: {hint}")
                 ok = False
                 continue
@@ -279,29 +328,53 @@ class _Reader:
             out.append(OddsRatio(parent, state, e))
         return tuple(out) if ok else None
 
-    def table(self, stem: str, vid: str, raw: Any, var: Variable, known: dict[str, Variable]) -> Table | None:
+    def table(
+        self, stem: str, vid: str, raw: Any, var: Variable, known: dict[str, Variable]
+    ) -> Table | None:
         path = f"{vid}.table"
-        if not isinstance(raw, dict) or not isinstance(raw.get("parents"), list) or not isinstance(raw.get("rows"), dict):
-            self.p.add(stem, path, "expected parents = [...] and rows = { \"state,...\" = { value = [...] } }")
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("parents"), list)
+            or not isinstance(raw.get("rows"), dict)
+        ):
+            self.p.add(
+                stem,
+                path,
+                'expected parents = [...] and rows = { "state,..." = { value = [...] } }',
+            )
             return None
         parents = tuple(str(x) for x in raw["parents"])
         for parent in parents:
             if parent not in known or parent == vid:
-                self.p.add(stem, f"{path}.parents", f"unknown parent '{parent}'; {one_of(parent, known)}")
+                self.p.add(
+                    stem, f"{path}.parents", f"unknown parent '{parent}'; {one_of(parent, known)}"
+                )
                 return None
         combos: list[tuple[str, ...]] = [()]
         for parent in parents:
             combos = [c + (s,) for c in combos for s in known[parent].states]
         rows_raw: dict[str, Any] = raw["rows"]
         for key in sorted(set(rows_raw) - {",".join(c) for c in combos}):
-            self.p.add(stem, f"{path}.rows.{_q(key)}", f"unknown row; expected one of {', '.join(','.join(c) for c in combos)}")
+            self.p.add(
+                stem,
+                f"{path}.rows.{_q(key)}",
+                f"unknown row; expected one of {', '.join(','.join(c) for c in combos)}",
+            )
         rows = []
         for combo in combos:
             key = ",".join(combo)
             rpath = f"{path}.rows.{_q(key)}"
             row = rows_raw.get(key)
-            if not isinstance(row, dict) or not isinstance(row.get("value"), list) or len(row["value"]) != len(var.states):
-                self.p.add(stem, rpath, f"expected {{ value = [{len(var.states)} probabilities for {', '.join(var.states)}] }}")
+            if (
+                not isinstance(row, dict)
+                or not isinstance(row.get("value"), list)
+                or len(row["value"]) != len(var.states)
+            ):
+                self.p.add(
+                    stem,
+                    rpath,
+                    f"expected {{ value = [{len(var.states)} probabilities for {', '.join(var.states)}] }}",
+                )
                 continue
             values = tuple(float(v) for v in row["value"])
             entry = None
@@ -325,7 +398,7 @@ class _Reader:
             if state.get(cid) == "done":
                 return
             if state.get(cid) == "open":
-                cycle = " -> ".join([*trail[trail.index(cid):], cid])
+                cycle = " -> ".join([*trail[trail.index(cid) :], cid])
                 self.p.add("causes", cid, f"cycle among causes: {cycle}")
                 return
             state[cid] = "open"
@@ -339,7 +412,9 @@ class _Reader:
             visit(cid, [])
         return ordered
 
-    def findings(self, taken: set[str], causes: dict[str, Variable]) -> tuple[list[Finding], list[Accuracy]]:
+    def findings(
+        self, taken: set[str], causes: dict[str, Variable]
+    ) -> tuple[list[Finding], list[Accuracy]]:
         out, checks = [], []
         for vid, t in self.tables("findings"):
             if vid in taken:
@@ -351,7 +426,9 @@ class _Reader:
             if var is None or leak is None:
                 continue
             if not isinstance(links_raw, dict) or not links_raw:
-                self.p.add("findings", f"{vid}.causes", "expected a table linking at least one cause")
+                self.p.add(
+                    "findings", f"{vid}.causes", "expected a table linking at least one cause"
+                )
                 continue
             links = self.links(vid, links_raw, causes, leak)
             if links is None:
@@ -360,7 +437,9 @@ class _Reader:
             checks.extend(self.accuracy(vid, t.get("reported_accuracy", {}), causes))
         return out, checks
 
-    def links(self, vid: str, raw: dict[str, Any], causes: dict[str, Variable], leak: Entry) -> tuple[Link, ...] | None:
+    def links(
+        self, vid: str, raw: dict[str, Any], causes: dict[str, Variable], leak: Entry
+    ) -> tuple[Link, ...] | None:
         out, ok = [], True
         for key, value in raw.items():
             path = f"{vid}.causes.{_q(key)}"
@@ -372,7 +451,11 @@ class _Reader:
             states = causes[cid].states
             state = state or ("present" if len(states) == 2 else "")
             if state not in states[1:]:
-                self.p.add("findings", path, f"give one entry per state of {cid}: {', '.join(f'{cid}.{s}' for s in states[1:])}")
+                self.p.add(
+                    "findings",
+                    path,
+                    f"give one entry per state of {cid}: {', '.join(f'{cid}.{s}' for s in states[1:])}",
+                )
                 ok = False
                 continue
             e = self.entry("findings", path, value)
@@ -380,14 +463,22 @@ class _Reader:
                 ok = False
                 continue
             if e.value < leak.value:
-                self.p.add("findings", path, f"{e.value:g} is below the leak {leak.value:g}; a cause cannot make the finding less likely")
+                self.p.add(
+                    "findings",
+                    path,
+                    f"{e.value:g} is below the leak {leak.value:g}; a cause cannot make the finding less likely",
+                )
                 ok = False
             out.append(Link(cid, state, e))
         for cid in dict.fromkeys(link.cause for link in out):
             given = {link.state for link in out if link.cause == cid}
             missing = [s for s in causes[cid].states[1:] if s not in given]
             if missing:
-                self.p.add("findings", f"{vid}.causes", f"{cid} is linked but state(s) {', '.join(missing)} have no entry")
+                self.p.add(
+                    "findings",
+                    f"{vid}.causes",
+                    f"{cid} is linked but state(s) {', '.join(missing)} have no entry",
+                )
                 ok = False
         return tuple(out) if ok else None
 
@@ -398,13 +489,23 @@ class _Reader:
             if cid not in causes:
                 self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
                 continue
-            sens = self.entry("findings", f"{path}.sensitivity", t.get("sensitivity") if isinstance(t, dict) else None)
-            spec = self.entry("findings", f"{path}.specificity", t.get("specificity") if isinstance(t, dict) else None)
+            sens = self.entry(
+                "findings",
+                f"{path}.sensitivity",
+                t.get("sensitivity") if isinstance(t, dict) else None,
+            )
+            spec = self.entry(
+                "findings",
+                f"{path}.specificity",
+                t.get("specificity") if isinstance(t, dict) else None,
+            )
             if sens is not None and spec is not None:
                 out.append(Accuracy(vid, cid, sens, spec))
         return out
 
-    def triage(self, causes: dict[str, Variable]) -> tuple[list[TriageRule], dict[str, str], dict[str, str]]:
+    def triage(
+        self, causes: dict[str, Variable]
+    ) -> tuple[list[TriageRule], dict[str, str], dict[str, str]]:
         raw = self.raw["triage"]
         rules = []
         for i, r in enumerate(raw.get("rule", [])):
@@ -415,16 +516,26 @@ class _Reader:
             target = str(r.get("cause", ""))
             cid, _, state = target.partition(".")
             if cid not in causes:
-                self.p.add("triage", f"{path}.cause", f"unknown cause '{target}'; {one_of(cid, causes)}")
+                self.p.add(
+                    "triage", f"{path}.cause", f"unknown cause '{target}'; {one_of(cid, causes)}"
+                )
                 continue
             states = causes[cid].states
             state = state or states[-1]
             if state not in states[1:]:
-                self.p.add("triage", f"{path}.cause", f"unknown state '{state}' of {cid}; {one_of(state, states[1:])}")
+                self.p.add(
+                    "triage",
+                    f"{path}.cause",
+                    f"unknown state '{state}' of {cid}; {one_of(state, states[1:])}",
+                )
                 continue
             level = r.get("level")
             if level not in LEVELS[1:]:
-                self.p.add("triage", f"{path}.level", f"unknown level {level!r}; {one_of(str(level), LEVELS[1:])}")
+                self.p.add(
+                    "triage",
+                    f"{path}.level",
+                    f"unknown level {level!r}; {one_of(str(level), LEVELS[1:])}",
+                )
                 continue
             threshold = self.entry("triage", f"rule.{target}.threshold", r.get("threshold"))
             reason = self.text("triage", path, r, "reason", required=True)
@@ -440,8 +551,16 @@ class _Reader:
         for key in cause_advice:
             cid, _, state = key.partition(".")
             if cid not in causes or (state and state not in causes[cid].states):
-                self.p.add("triage", f"cause_advice.{_q(key)}", f"unknown cause '{key}'; {one_of(cid, causes)}")
-        return rules, {k: str(v) for k, v in general.items()}, {k: str(v) for k, v in cause_advice.items()}
+                self.p.add(
+                    "triage",
+                    f"cause_advice.{_q(key)}",
+                    f"unknown cause '{key}'; {one_of(cid, causes)}",
+                )
+        return (
+            rules,
+            {k: str(v) for k, v in general.items()},
+            {k: str(v) for k, v in cause_advice.items()},
+        )
 
 
 def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
@@ -464,14 +583,20 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
     reader = _Reader(raw, problems)
     reader.references()
     rfs = reader.risk_factors()
-    rf_vars = {rf.variable.id: rf.variable for rf in rfs}
-    causes = reader.causes(rf_vars)
-    cause_vars = {c.variable.id: c.variable for c in causes}
-    findings, accuracy = reader.findings(set(rf_vars) | set(cause_vars), cause_vars)
+    causes = reader.causes({k: v for k, v in reader.declared.items() if v.kind == "risk_factor"})
+    cause_vars = {k: v for k, v in reader.declared.items() if v.kind == "cause"}
+    findings, accuracy = reader.findings(set(reader.declared), cause_vars)
     rules, advice, cause_advice = reader.triage(cause_vars)
     if problems.items:
         raise PriorsError(problems.items)
     return ModelSpec(
-        tuple(rfs), tuple(causes), tuple(findings), tuple(rules), advice, cause_advice,
-        dict(reader.refs), tuple(accuracy), str(root),
+        tuple(rfs),
+        tuple(causes),
+        tuple(findings),
+        tuple(rules),
+        advice,
+        cause_advice,
+        dict(reader.refs),
+        tuple(accuracy),
+        str(root),
     )

@@ -62,6 +62,8 @@ def build_network(spec: ModelSpec) -> DiscreteBayesianNetwork:
 class VariableEliminationEngine:
     """Exact posteriors from pgmpy's variable elimination (the reference engine)."""
 
+    GROUP = 14
+
     def __init__(self, network: DiscreteBayesianNetwork) -> None:
         self.network = network
         self.states = {v: list(network.get_cpds(v).state_names[v]) for v in network.nodes()}
@@ -71,9 +73,14 @@ class VariableEliminationEngine:
         """P(variable | evidence) for each variable, ordered as the variable's states."""
         out: dict[str, Array] = {}
         free = [v for v in variables if v not in evidence]
-        if free:
-            result = self._ve.query(free, evidence=dict(evidence), joint=False, show_progress=False)
-            for v in free:
+        # pgmpy builds the joint over the query variables even with joint=False, which
+        # explodes past about 20 of them: ask in small groups instead.
+        for start in range(0, len(free), self.GROUP):
+            group = free[start : start + self.GROUP]
+            result = self._ve.query(
+                group, evidence=dict(evidence), joint=False, show_progress=False
+            )
+            for v in group:
                 factor = result[v]
                 order = [factor.state_names[v].index(s) for s in self.states[v]]
                 out[v] = np.asarray(factor.values, dtype=float)[order]
@@ -83,10 +90,14 @@ class VariableEliminationEngine:
         return out
 
     def _conditional(self, var: str, state: str, given: Mapping[str, str]) -> float:
-        return float(self.marginals([var], {k: v for k, v in given.items() if k != var})[var][self.states[var].index(state)])
+        return float(
+            self.marginals([var], {k: v for k, v in given.items() if k != var})[var][
+                self.states[var].index(state)
+            ]
+        )
 
     def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
-        """log P(evidence) by the chain rule; on zero, also the smallest conflicting items found.
+        """Log P(evidence) by the chain rule; on zero, also the smallest conflicting items found.
 
         Returns ``(-inf, items)`` where ``items`` are ``"id=state"`` strings that together
         have probability zero.
@@ -108,10 +119,14 @@ class VariableEliminationEngine:
         return total, []
 
 
-def write_network(network: DiscreteBayesianNetwork, path: str | os.PathLike[str], fmt: Format) -> None:
+def write_network(
+    network: DiscreteBayesianNetwork, path: str | os.PathLike[str], fmt: Format
+) -> None:
     """Write the whole network to ``path`` as BIF or XMLBIF; never leaves a half-written file."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=f".{fmt}.tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent if str(target.parent) else ".", suffix=f".{fmt}.tmp"
+    )
     os.close(fd)
     try:
         with warnings.catch_warnings():

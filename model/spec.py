@@ -61,7 +61,9 @@ class Entry:
         return self.low - 1e-12 <= self.value <= self.high + 1e-12
 
     def __repr__(self) -> str:
-        return f"{self.key} = {self.value:g} [{self.low:g}, {self.high:g}] ({', '.join(self.sources)})"
+        return (
+            f"{self.key} = {self.value:g} [{self.low:g}, {self.high:g}] ({', '.join(self.sources)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -300,12 +302,17 @@ class ModelSpec:
     @property
     def variables(self) -> dict[str, Variable]:
         """Every variable by id: risk factors, then causes, then findings."""
-        nodes = [*self.risk_factors, *self.causes, *self.findings]
+        nodes: list[RiskFactor | Cause | Finding] = [
+            *self.risk_factors,
+            *self.causes,
+            *self.findings,
+        ]
         return {n.variable.id: n.variable for n in nodes}
 
     def parents(self, var_id: str) -> tuple[str, ...]:
         """The parents of a node in the network."""
-        for node in (*self.causes, *self.findings):
+        nodes: list[Cause | Finding] = [*self.causes, *self.findings]
+        for node in nodes:
             if node.variable.id == var_id:
                 return node.parents
         return ()
@@ -355,7 +362,9 @@ class ModelSpec:
             return dataclasses.replace(
                 c,
                 baseline=tuple(swap(e) for e in c.baseline),
-                odds_ratios=tuple(dataclasses.replace(o, entry=swap(o.entry)) for o in c.odds_ratios),
+                odds_ratios=tuple(
+                    dataclasses.replace(o, entry=swap(o.entry)) for o in c.odds_ratios
+                ),
                 table=table,
             )
 

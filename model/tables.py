@@ -71,7 +71,7 @@ def cause_cpt(cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, 
     shift = np.zeros(shape)
     for o in cause.odds_ratios:
         axis = parents.index(o.parent)
-        index = [np.newaxis] * len(parents)
+        index: list[slice | None] = [None] * len(parents)
         index[axis] = slice(None)
         column = np.zeros(cards[o.parent])
         column[states[o.parent].index(o.state)] = np.log(o.entry.value)
@@ -80,9 +80,13 @@ def cause_cpt(cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, 
     # P(Y >= k) at the reference for k = 1..K-1; the same log odds ratio shifts each.
     at_least = np.clip(np.cumsum(base[::-1])[::-1], 0.0, 1.0)
     cumulative = _sigmoid(_logit(at_least)[:, None] + shift.reshape(1, -1))
-    upper = np.vstack([np.ones((1, cumulative.shape[1])), cumulative, np.zeros((1, cumulative.shape[1]))])
+    upper = np.vstack(
+        [np.ones((1, cumulative.shape[1])), cumulative, np.zeros((1, cumulative.shape[1]))]
+    )
     values = upper[:-1] - upper[1:]
-    return CPT(var.id, var.states, parents, np.clip(values, 0.0, 1.0).reshape((len(var.states), *shape)))
+    return CPT(
+        var.id, var.states, parents, np.clip(values, 0.0, 1.0).reshape((len(var.states), *shape))
+    )
 
 
 def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple[str, ...]]) -> CPT:
@@ -100,7 +104,7 @@ def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple
         q = np.ones(cards[link.cause])
         inhibit = (1.0 - link.entry.value) / (1.0 - leak) if leak < 1.0 else 0.0
         q[states[link.cause].index(link.state)] = min(1.0, max(0.0, inhibit))
-        index = [np.newaxis] * len(parents)
+        index: list[slice | None] = [None] * len(parents)
         index[axis] = slice(None)
         p_no = p_no * q[tuple(index)]
     return CPT(finding.variable.id, finding.variable.states, parents, np.stack([p_no, 1.0 - p_no]))

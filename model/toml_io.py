@@ -60,7 +60,7 @@ def _entry_line(lines: list[str], table: str, key: str) -> int | None:
 
 
 def edit_values(text: str, edits: dict[tuple[str, str], float]) -> str:
-    """Return ``text`` with the ``value`` of entries replaced, keeping comments and layout.
+    r"""Return ``text`` with the ``value`` of entries replaced, keeping comments and layout.
 
     ``edits`` maps (table header, key within it) to the new value.
 

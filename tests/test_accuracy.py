@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TINY
 
 from model import DiagnosticModel, load_model
-from conftest import TINY
 
 SHIPPED = load_model().spec.accuracy
 
@@ -15,7 +15,8 @@ def implied(m: DiagnosticModel, finding: str, cause: str) -> tuple[float, float]
     states = m.variables[cause].states
     present = [s for s in states[1:]]
     sens_num = sum(
-        m.engine.marginals([finding], {cause: s})[finding][1] * m.priors[cause].states[s] for s in present
+        m.engine.marginals([finding], {cause: s})[finding][1] * m.priors[cause].states[s]
+        for s in present
     )
     sens = sens_num / m.priors[cause].probability
     spec = m.engine.marginals([finding], {cause: states[0]})[finding][0]
@@ -32,8 +33,12 @@ def test_shipped_priors_state_published_accuracies() -> None:
 def test_implied_accuracy_within_reported_range(model: DiagnosticModel, acc) -> None:  # type: ignore[no-untyped-def]
     sens, spec = implied(model, acc.finding, acc.cause)
     s, p = acc.sensitivity, acc.specificity
-    assert s.low <= sens <= s.high, f"sensitivity {sens:.3f} outside [{s.low}, {s.high}] ({s.sources})"
-    assert p.low <= spec <= p.high, f"specificity {spec:.3f} outside [{p.low}, {p.high}] ({p.sources})"
+    assert s.low <= sens <= s.high, (
+        f"sensitivity {sens:.3f} outside [{s.low}, {s.high}] ({s.sources})"
+    )
+    assert p.low <= spec <= p.high, (
+        f"specificity {spec:.3f} outside [{p.low}, {p.high}] ({p.sources})"
+    )
     lr = sens / (1 - spec)
     reported = s.value / (1 - p.value)
     lr_low, lr_high = s.low / (1 - p.low), s.high / (1 - min(p.high, 0.999))

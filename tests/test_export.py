@@ -10,8 +10,11 @@ import pytest
 from model import DiagnosticModel
 from model.network import VariableEliminationEngine, read_network
 
-EVIDENCE = [{}, {"one_leg_swelling": "yes", "recent_immobility": "yes"},
-            {"pop_at_onset": "yes", "age_group": "45_to_59", "weak_push_off": "yes"}]
+EVIDENCE = [
+    {},
+    {"one_leg_swelling": "yes", "recent_immobility": "yes"},
+    {"pop_at_onset": "yes", "age_group": "45_to_59", "weak_push_off": "yes"},
+]
 
 
 @pytest.mark.parametrize("fmt", ["bif", "xmlbif"])

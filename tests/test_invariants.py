@@ -10,12 +10,9 @@ import pytest
 from model import DiagnosticModel
 
 
-
 def random_evidence(m: DiagnosticModel, rng: random.Random, k: int) -> dict[str, str]:
     observable = [v for v in m.variables.values() if v.kind != "cause"]
     return {v.id: rng.choice(v.states) for v in rng.sample(observable, k)}
-
-
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +22,9 @@ def evidence_sets(model: DiagnosticModel) -> list[dict[str, str]]:
 
 
 @pytest.mark.slow
-def test_every_distribution_sums_to_one(model: DiagnosticModel, evidence_sets: list[dict[str, str]]) -> None:
+def test_every_distribution_sums_to_one(
+    model: DiagnosticModel, evidence_sets: list[dict[str, str]]
+) -> None:
     for ev in evidence_sets:
         d = model.diagnose(ev)
         probs = [c.probability for c in d.causes]
@@ -36,7 +35,9 @@ def test_every_distribution_sums_to_one(model: DiagnosticModel, evidence_sets: l
 
 
 @pytest.mark.slow
-def test_observing_a_variable_fixes_its_marginal(model: DiagnosticModel, evidence_sets: list[dict[str, str]]) -> None:
+def test_observing_a_variable_fixes_its_marginal(
+    model: DiagnosticModel, evidence_sets: list[dict[str, str]]
+) -> None:
     names = list(model.variables)
     for ev in evidence_sets[:25]:
         marg = model.engine.marginals(names, ev)
@@ -46,9 +47,13 @@ def test_observing_a_variable_fixes_its_marginal(model: DiagnosticModel, evidenc
 
 
 RED_FLAG_LINKS = [
-    ("one_leg_swelling", "dvt"), ("warmth_redness", "dvt"), ("pop_at_onset", "achilles_rupture"),
-    ("weak_push_off", "achilles_rupture"), ("palpable_gap", "achilles_rupture"),
-    ("tense_swollen_calf", "acute_compartment_syndrome"), ("cannot_bear_weight", "calf_strain"),
+    ("one_leg_swelling", "dvt"),
+    ("warmth_redness", "dvt"),
+    ("pop_at_onset", "achilles_rupture"),
+    ("weak_push_off", "achilles_rupture"),
+    ("palpable_gap", "achilles_rupture"),
+    ("tense_swollen_calf", "acute_compartment_syndrome"),
+    ("cannot_bear_weight", "calf_strain"),
 ]
 
 
@@ -72,4 +77,6 @@ def test_red_flag_finding_never_lowers_its_only_parent(
 def test_unknown_evidence_is_summed_out(model: DiagnosticModel) -> None:
     d = model.diagnose({"one_leg_swelling": "yes", "bruising": "unknown", "age_group": None})
     assert d.evidence == {"one_leg_swelling": "yes"}
-    assert d.probability("dvt") == pytest.approx(model.diagnose({"one_leg_swelling": "yes"}).probability("dvt"))
+    assert d.probability("dvt") == pytest.approx(
+        model.diagnose({"one_leg_swelling": "yes"}).probability("dvt")
+    )

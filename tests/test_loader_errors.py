@@ -38,6 +38,7 @@ def set_dvt_baseline(field: str, value: Any) -> Callable[[Raw], None]:
             del d["dvt"]["baseline"][field]
         else:
             d["dvt"]["baseline"][field] = value
+
     return change
 
 
@@ -45,76 +46,176 @@ def rename_parent(new: str) -> Callable[[Raw], None]:
     def change(d: Raw) -> None:
         ors = d["dvt"]["odds_ratios"]
         ors[new] = ors.pop(next(iter(ors)))
+
     return change
 
 
 CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
-    ("probability_above_one", "causes", set_dvt_baseline("value", 1.5),
-     r"causes\.toml: dvt\.baseline: probability must lie in \[0, 1\], found 1\.5"),
-    ("value_outside_range", "causes", set_dvt_baseline("range", [0.5, 0.6]),
-     r"dvt\.baseline: value [0-9.e-]+ lies outside its range \[0\.5, 0\.6\]"),
-    ("missing_source", "causes", set_dvt_baseline("source", None),
-     r"dvt\.baseline\.source: source is missing"),
-    ("unknown_reference", "causes", set_dvt_baseline("source", "smith1999"),
-     r"dvt\.baseline\.source: unknown reference 'smith1999'; valid: .*expert_estimate"),
-    ("expert_without_reason", "causes",
-     lambda d: d["dvt"]["baseline"].update(source="expert_estimate", reason=""),
-     r"dvt\.baseline: source 'expert_estimate' needs a one-line 'reason'"),
-    ("typo_in_field", "causes", lambda d: d["dvt"]["baseline"].update(vlaue=1),
-     r"dvt\.baseline\.vlaue: unknown field; valid: value, range, source, reason, note \(did you mean 'value'\?\)"),
-    ("range_not_a_pair", "causes", set_dvt_baseline("range", [0.1]),
-     r"dvt\.baseline\.range: expected \[low, high\], found \[0\.1\]"),
-    ("value_not_a_number", "causes", set_dvt_baseline("value", "low"),
-     r"dvt\.baseline\.value: expected a number, found 'low'"),
-    ("entry_not_a_table", "causes", lambda d: d["dvt"].update(baseline=0.01),
-     r"dvt\.baseline: expected \{ value, range, source \}, found 0\.01"),
-    ("unknown_parent_id", "causes", rename_parent("recent_imobility.yes"),
-     r"unknown parent 'recent_imobility'; valid: .* \(did you mean 'recent_immobility'\?\)"),
-    ("unknown_parent_state", "causes", rename_parent("recent_immobility.maybe"),
-     r"state 'maybe' of recent_immobility: valid: yes"),
-    ("reference_state_odds_ratio", "causes", rename_parent("recent_immobility.no"),
-     r"state 'no' of recent_immobility: the reference state has odds ratio 1 by definition"),
-    ("odds_ratio_not_positive", "causes",
-     lambda d: d["dvt"]["odds_ratios"][next(iter(d["dvt"]["odds_ratios"]))].update(value=0.0, range=[0.0, 1.0]),
-     r"dvt\.odds_ratios\.\S+: odds ratio must be positive, found 0"),
-    ("cycle", "causes",
-     lambda d: d["achilles_tendinopathy"].setdefault("odds_ratios", {}).update(
-         {"achilles_rupture.present": {"value": 2.0, "range": [1.0, 3.0], "source": "seed_000"}}),
-     r"cycle among causes: achilles_\w+ -> achilles_\w+ -> achilles_\w+"),
-    ("graded_baseline_sums_to_one", "causes",
-     lambda d: d["calf_strain"]["baseline"]["grade_1"].update(value=0.99, range=[0.0, 1.0]),
-     r"calf_strain\.baseline: baseline probabilities sum to 1\.\d+, expected < 1"),
-    ("prevalence_sum", "risk_factors",
-     lambda d: d["hydration"]["prevalence"]["poor"].update(value=0.0, range=[0.0, 1.0]),
-     r"risk_factors\.toml: hydration\.prevalence: prevalences sum to 0\.\d+, expected 1"),
-    ("prevalence_unknown_state", "risk_factors",
-     lambda d: d["hydration"]["prevalence"].update(
-         {"awful": {"value": 0.0, "range": [0.0, 0.1], "source": "seed_001"}}),
-     r"hydration\.prevalence\.awful: unknown state; valid: adequate, poor"),
-    ("finding_unknown_cause", "findings",
-     lambda d: d["one_leg_swelling"]["causes"].update(
-         dvtt={"value": 0.5, "range": [0.4, 0.6], "source": "seed_001"}),
-     r"findings\.toml: one_leg_swelling\.causes\.dvtt: unknown cause 'dvtt'; valid: .*\(did you mean 'dvt'\?\)"),
-    ("link_below_leak", "findings",
-     lambda d: d["one_leg_swelling"]["causes"]["dvt"].update(value=0.0, range=[0.0, 1.0]),
-     r"one_leg_swelling\.causes\.dvt: 0 is below the leak [0-9.]+; a cause cannot make"),
-    ("graded_link_missing_grade", "findings",
-     lambda d: d["pop_at_onset"]["causes"].pop("calf_strain.grade_1"),
-     r"pop_at_onset\.causes: calf_strain is linked but state\(s\) grade_1 have no entry"),
-    ("triage_unknown_level", "triage",
-     lambda d: d["rule"][0].update(level="panic"),
-     r"triage\.toml: rule\[0\]\.level: unknown level 'panic'; valid: see_clinician, urgent"),
-    ("triage_unknown_cause", "triage",
-     lambda d: d["rule"][0].update(cause="calf_strain.grade_4"),
-     r"rule\[0\]\.cause: unknown state 'grade_4' of calf_strain; valid: grade_1, grade_2, grade_3 \(did you mean 'grade_\d'\?\)"),
-    ("reference_without_year", "references",
-     lambda d: d[next(iter(d))].update(year="1998"),
-     r"references\.toml: \w+\.year: expected a year as an integer, found '1998'"),
+    (
+        "probability_above_one",
+        "causes",
+        set_dvt_baseline("value", 1.5),
+        r"causes\.toml: dvt\.baseline: probability must lie in \[0, 1\], found 1\.5",
+    ),
+    (
+        "value_outside_range",
+        "causes",
+        set_dvt_baseline("range", [0.5, 0.6]),
+        r"dvt\.baseline: value [0-9.e-]+ lies outside its range \[0\.5, 0\.6\]",
+    ),
+    (
+        "missing_source",
+        "causes",
+        set_dvt_baseline("source", None),
+        r"dvt\.baseline\.source: source is missing",
+    ),
+    (
+        "unknown_reference",
+        "causes",
+        set_dvt_baseline("source", "smith1999"),
+        r"dvt\.baseline\.source: unknown reference 'smith1999'; valid: .*expert_estimate",
+    ),
+    (
+        "expert_without_reason",
+        "causes",
+        lambda d: d["dvt"]["baseline"].update(source="expert_estimate", reason=""),
+        r"dvt\.baseline: source 'expert_estimate' needs a one-line 'reason'",
+    ),
+    (
+        "typo_in_field",
+        "causes",
+        lambda d: d["dvt"]["baseline"].update(vlaue=1),
+        r"dvt\.baseline\.vlaue: unknown field; valid: value, range, source, reason, note \(did you mean 'value'\?\)",
+    ),
+    (
+        "range_not_a_pair",
+        "causes",
+        set_dvt_baseline("range", [0.1]),
+        r"dvt\.baseline\.range: expected \[low, high\], found \[0\.1\]",
+    ),
+    (
+        "value_not_a_number",
+        "causes",
+        set_dvt_baseline("value", "low"),
+        r"dvt\.baseline\.value: expected a number, found 'low'",
+    ),
+    (
+        "entry_not_a_table",
+        "causes",
+        lambda d: d["dvt"].update(baseline=0.01),
+        r"dvt\.baseline: expected \{ value, range, source \}, found 0\.01",
+    ),
+    (
+        "unknown_parent_id",
+        "causes",
+        rename_parent("recent_imobility.yes"),
+        r"unknown parent 'recent_imobility'; valid: .* \(did you mean 'recent_immobility'\?\)",
+    ),
+    (
+        "unknown_parent_state",
+        "causes",
+        rename_parent("recent_immobility.maybe"),
+        r"state 'maybe' of recent_immobility: valid: yes",
+    ),
+    (
+        "reference_state_odds_ratio",
+        "causes",
+        rename_parent("recent_immobility.no"),
+        r"state 'no' of recent_immobility: the reference state has odds ratio 1 by definition",
+    ),
+    (
+        "odds_ratio_not_positive",
+        "causes",
+        lambda d: d["dvt"]["odds_ratios"][next(iter(d["dvt"]["odds_ratios"]))].update(
+            value=0.0, range=[0.0, 1.0]
+        ),
+        r"dvt\.odds_ratios\.\S+: odds ratio must be positive, found 0",
+    ),
+    (
+        "cycle",
+        "causes",
+        lambda d: (
+            d["achilles_tendinopathy"]
+            .setdefault("odds_ratios", {})
+            .update(
+                {
+                    "achilles_rupture.present": {
+                        "value": 2.0,
+                        "range": [1.0, 3.0],
+                        "source": "seed_000",
+                    }
+                }
+            )
+        ),
+        r"cycle among causes: achilles_\w+ -> achilles_\w+ -> achilles_\w+",
+    ),
+    (
+        "graded_baseline_sums_to_one",
+        "causes",
+        lambda d: d["calf_strain"]["baseline"]["grade_1"].update(value=0.99, range=[0.0, 1.0]),
+        r"calf_strain\.baseline: baseline probabilities sum to 1\.\d+, expected < 1",
+    ),
+    (
+        "prevalence_sum",
+        "risk_factors",
+        lambda d: d["hydration"]["prevalence"]["poor"].update(value=0.0, range=[0.0, 1.0]),
+        r"risk_factors\.toml: hydration\.prevalence: prevalences sum to 0\.\d+, expected 1",
+    ),
+    (
+        "prevalence_unknown_state",
+        "risk_factors",
+        lambda d: d["hydration"]["prevalence"].update(
+            {"awful": {"value": 0.0, "range": [0.0, 0.1], "source": "seed_001"}}
+        ),
+        r"hydration\.prevalence\.awful: unknown state; valid: adequate, poor",
+    ),
+    (
+        "finding_unknown_cause",
+        "findings",
+        lambda d: d["one_leg_swelling"]["causes"].update(
+            dvtt={"value": 0.5, "range": [0.4, 0.6], "source": "seed_001"}
+        ),
+        r"findings\.toml: one_leg_swelling\.causes\.dvtt: unknown cause 'dvtt'; valid: .*\(did you mean 'dvt'\?\)",
+    ),
+    (
+        "link_below_leak",
+        "findings",
+        lambda d: d["one_leg_swelling"]["causes"]["dvt"].update(value=0.0, range=[0.0, 1.0]),
+        r"one_leg_swelling\.causes\.dvt: 0 is below the leak [0-9.]+; a cause cannot make",
+    ),
+    (
+        "graded_link_missing_grade",
+        "findings",
+        lambda d: d["pop_at_onset"]["causes"].pop("calf_strain.grade_1"),
+        r"pop_at_onset\.causes: calf_strain is linked but state\(s\) grade_1 have no entry",
+    ),
+    (
+        "triage_unknown_level",
+        "triage",
+        lambda d: d["rule"][0].update(level="panic"),
+        r"triage\.toml: rule\[0\]\.level: unknown level 'panic'; valid: see_clinician, urgent",
+    ),
+    (
+        "triage_unknown_cause",
+        "triage",
+        lambda d: d["rule"][0].update(cause="calf_strain.grade_4"),
+        r"rule\[0\]\.cause: unknown state 'grade_4' of calf_strain; valid: grade_1, grade_2, grade_3 \(did you mean 'grade_\d'\?\)",
+    ),
+    (
+        "reference_without_year",
+        "references",
+        lambda d: d[next(iter(d))].update(year="1998"),
+        r"references\.toml: \w+\.year: expected a year as an integer, found '1998'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("stem", "change", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_broken_priors_are_reported(priors_copy: Path, stem: str, change: Callable[[Raw], None], message: str) -> None:
+@pytest.mark.parametrize(
+    ("stem", "change", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_broken_priors_are_reported(
+    priors_copy: Path, stem: str, change: Callable[[Raw], None], message: str
+) -> None:
     edit(priors_copy, stem, change)
     with pytest.raises(PriorsError, match=message):
         load_spec(priors_copy)
@@ -140,7 +241,11 @@ def test_not_a_folder(tmp_path: Path) -> None:
 
 def test_all_problems_of_a_folder_at_once(priors_copy: Path) -> None:
     edit(priors_copy, "causes", set_dvt_baseline("value", 1.5))
-    edit(priors_copy, "risk_factors", lambda d: d["hydration"]["prevalence"]["poor"].update(value=0.0, range=[0.0, 1.0]))
+    edit(
+        priors_copy,
+        "risk_factors",
+        lambda d: d["hydration"]["prevalence"]["poor"].update(value=0.0, range=[0.0, 1.0]),
+    )
     with pytest.raises(PriorsError) as info:
         load_spec(priors_copy)
     assert len(info.value.problems) == 2

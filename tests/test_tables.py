@@ -28,7 +28,11 @@ def brute_force(m: DiagnosticModel, evidence: dict[str, str]) -> dict[str, np.nd
         for c in spec.causes:
             states = c.variable.states
             if c.table is not None:
-                row = next(r for r in c.table.rows if all(x[q] == s for q, s in zip(c.table.parents, r.parent_states, strict=True)))
+                row = next(
+                    r
+                    for r in c.table.rows
+                    if all(x[q] == s for q, s in zip(c.table.parents, r.parent_states, strict=True))
+                )
                 p *= row.values[states.index(x[c.variable.id])]
                 continue
             log_or = sum(math.log(o.entry.value) for o in c.odds_ratios if x[o.parent] == o.state)
@@ -54,8 +58,13 @@ def brute_force(m: DiagnosticModel, evidence: dict[str, str]) -> dict[str, np.nd
 
 @pytest.mark.parametrize(
     "evidence",
-    [{}, {"swelling": "yes"}, {"trip": "yes", "swelling": "no"}, {"snap": "yes", "age": "old"},
-     {"bump": "present", "swelling": "yes", "snap": "no"}],
+    [
+        {},
+        {"swelling": "yes"},
+        {"trip": "yes", "swelling": "no"},
+        {"snap": "yes", "age": "old"},
+        {"bump": "present", "swelling": "yes", "snap": "no"},
+    ],
 )
 def test_pgmpy_matches_brute_force_on_tiny(tiny: DiagnosticModel, evidence: dict[str, str]) -> None:
     expected = brute_force(tiny, evidence)
@@ -76,4 +85,6 @@ def test_graded_odds_ratio_shifts_every_grade_up(model: DiagnosticModel) -> None
     young = np.take(strain.values, 0, axis=axis)
     old = np.take(strain.values, 3, axis=axis)
     # P(grade >= k) rises with age at every k (proportional odds with OR > 1)
-    assert np.all(np.cumsum(old[::-1], axis=0)[::-1][1:] >= np.cumsum(young[::-1], axis=0)[::-1][1:] - 1e-12)
+    assert np.all(
+        np.cumsum(old[::-1], axis=0)[::-1][1:] >= np.cumsum(young[::-1], axis=0)[::-1][1:] - 1e-12
+    )

@@ -1,0 +1,93 @@
+"""The command line as a user runs it: the contract's examples, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model.cli import main
+
+CALFDX = Path(sys.executable).parent / "calfdx"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CALFDX), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_contract_diagnose_json_example() -> None:
+    done = run("diagnose", "--json", "one_leg_swelling=yes", "age_group=45_to_59")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["evidence"] == {"one_leg_swelling": "yes", "age_group": "45_to_59"}
+    probs = [c["probability"] for c in out["causes"]]
+    assert probs == sorted(probs, reverse=True) and len(probs) == 14
+    for c in out["causes"]:
+        assert set(c) >= {"id", "label", "probability", "states"}
+        assert abs(sum(c["states"].values()) - 1) < 1e-9
+    assert out["triage"]["level"] in {"urgent", "see_clinician", "self_care"}
+    assert out["triage"]["reasons"]
+
+
+def test_contract_export_example(tmp_path: Path) -> None:
+    done = run("export", "--format", "bif", str(tmp_path / "OUT.bif"))
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "OUT.bif").read_text()
+    assert "variable calf_strain" in text and "grade_3" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["diagnose", "one_leg_sweling=yes"],
+            "unknown variable 'one_leg_sweling'; valid: .*did you mean 'one_leg_swelling'",
+        ),
+        (
+            ["diagnose", "one_leg_swelling=maybe"],
+            "unknown state 'maybe' for one_leg_swelling; valid: no, yes",
+        ),
+        (
+            ["diagnose", "bruising=yes", "bruising=no"],
+            "bruising is given twice, as 'yes' and as 'no'",
+        ),
+        (["diagnose", "bruising"], "expected id=state, found 'bruising'"),
+        (
+            ["diagnose", "--priors", "/nonexistent", "bruising=yes"],
+            "/nonexistent: not a folder of priors",
+        ),
+        (["export", "--format", "bif", "/nonexistent/dir/out.bif"], "calfdx: error: "),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    import re
+
+    assert re.search(message, lines[0]), lines[0]
+
+
+def test_impossible_evidence_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    tiny = str(Path(__file__).parent / "data" / "tiny")
+    assert main(["diagnose", "--priors", tiny, "strain=none", "snap=yes"]) == 2
+    err = capsys.readouterr().err
+    assert "probability zero" in err and "strain=none with snap=yes" in err
+
+
+def test_table_output_says_decision_support(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagnose", "pop_at_onset=yes", "weak_push_off=yes", "palpable_gap=yes"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("TRIAGE: URGENT")
+    assert "Decision support, not a diagnosis" in out
+
+
+def test_vocabulary_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["vocabulary", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 48 and all(r["question"] or r["kind"] == "cause" for r in rows)
