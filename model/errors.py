@@ -14,7 +14,7 @@ class PriorsError(CalfdxError, ValueError):
     r"""A priors folder has problems; ``problems`` lists every one, each on its own line.
 
     >>> str(PriorsError(["a.toml: x: bad", "b.toml: y: worse"]))
-    '2 problems in the priors:\\na.toml: x: bad\\nb.toml: y: worse'
+    '2 problems in the priors:\na.toml: x: bad\nb.toml: y: worse'
     """
 
     def __init__(self, problems: Iterable[str]) -> None:

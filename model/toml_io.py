@@ -64,9 +64,9 @@ def edit_values(text: str, edits: dict[tuple[str, str], float]) -> str:
 
     ``edits`` maps (table header, key within it) to the new value.
 
-    >>> edit_values('[dvt]\\nbaseline = { value = 0.004, range = [0.001, 0.01] }\\n',
+    >>> edit_values('[dvt]\nbaseline = { value = 0.004, range = [0.001, 0.01] }\n',
     ...             {("dvt", "baseline"): 0.005})
-    '[dvt]\\nbaseline = { value = 0.005, range = [0.001, 0.01] }\\n'
+    '[dvt]\nbaseline = { value = 0.005, range = [0.001, 0.01] }\n'
     """
     lines = text.splitlines(keepends=True)
     for (table, key), value in edits.items():
