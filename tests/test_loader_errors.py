@@ -207,6 +207,80 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         lambda d: d[next(iter(d))].update(year="1998"),
         r"references\.toml: \w+\.year: expected a year as an integer, found '1998'",
     ),
+    (
+        "state_label_for_unknown_state",
+        "risk_factors",
+        lambda d: d["hydration"].setdefault("state_labels", {}).update(awful="Awful"),
+        r"hydration\.state_labels\.awful: unknown state; valid: adequate, poor",
+    ),
+    (
+        "states_not_a_list",
+        "risk_factors",
+        lambda d: d["hydration"].update(states="adequate,poor"),
+        r"hydration\.states: expected a list of state names, found 'adequate,poor'",
+    ),
+    (
+        "repeated_state",
+        "risk_factors",
+        lambda d: d["hydration"].update(states=["poor", "poor"]),
+        r"hydration\.states: states repeat: \['poor', 'poor'\]",
+    ),
+    (
+        "bad_id",
+        "causes",
+        lambda d: d.update({"DVT-2": d["dvt"]}),
+        r"causes\.toml: DVT-2: ids are lower_case_with_underscores",
+    ),
+    (
+        "cause_id_taken_by_risk_factor",
+        "causes",
+        lambda d: d.update(diabetes=d["dvt"]),
+        r"causes\.toml: diabetes: id is already a risk factor",
+    ),
+    (
+        "table_row_missing",
+        "causes",
+        lambda d: d["acute_compartment_syndrome"]["table"]["rows"].pop("yes"),
+        r"acute_compartment_syndrome\.table\.rows\.yes: expected \{ value = \[2 probabilities for absent, present\] \}",
+    ),
+    (
+        "table_row_not_a_distribution",
+        "causes",
+        lambda d: d["acute_compartment_syndrome"]["table"]["rows"]["yes"].update(
+            value=[0.5, 0.6], range=[0.0, 1.0]
+        ),
+        r"acute_compartment_syndrome\.table\.rows\.yes: row sums to 1\.1, expected 1",
+    ),
+    (
+        "finding_without_causes",
+        "findings",
+        lambda d: d["bruising"].pop("causes"),
+        r"findings\.toml: bruising\.causes: expected a table linking at least one cause",
+    ),
+    (
+        "accuracy_for_unknown_cause",
+        "findings",
+        lambda d: d["weak_push_off"]["reported_accuracy"].update(achilles_rapture={}),
+        r"weak_push_off\.reported_accuracy\.achilles_rapture: unknown cause 'achilles_rapture'.*did you mean 'achilles_rupture'",
+    ),
+    (
+        "advice_missing_for_a_level",
+        "triage",
+        lambda d: d["advice"].pop("urgent"),
+        r"triage\.toml: advice: missing advice text for level\(s\) urgent",
+    ),
+    (
+        "cause_advice_unknown_cause",
+        "triage",
+        lambda d: d["cause_advice"].update(doms_x="rest"),
+        r"cause_advice\.doms_x: unknown cause 'doms_x'; valid: .*did you mean 'doms'",
+    ),
+    (
+        "rule_without_reason",
+        "triage",
+        lambda d: d["rule"][0].update(reason=""),
+        r"rule\[0\]\.reason: expected a non-empty string, found ''",
+    ),
 ]
 
 
