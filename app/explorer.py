@@ -29,12 +29,14 @@ from model.spec import Entry, ModelSpec, Variable
 
 Overrides = tuple[tuple[str, float], ...]
 Evidence = tuple[tuple[str, str], ...]
+# Streamlit's default top padding pushes the triage banner halfway down a laptop screen.
+TIGHTER_TOP = "<style>.block-container {padding-top: 2.5rem;}</style>"
 OVERRIDES = "overrides"
 PINNED = "pinned_answers"
 BANNERS = {
-    "urgent": (st.error, "🚨"),
-    "see_clinician": (st.warning, "⚠️"),
-    "self_care": (st.success, "✅"),
+    "urgent": (st.error, ":material/emergency:"),
+    "see_clinician": (st.warning, ":material/warning:"),
+    "self_care": (st.success, ":material/check_circle:"),
 }
 
 
@@ -97,10 +99,14 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
             alt.Tooltip("probability:Q", title="Probability", format=".1%"),
         ],
     )
-    labels = base.mark_text(align="left", dx=3, fontSize=11).encode(
-        x="probability:Q",
-        text=alt.Text("probability:Q", format=".0%"),
-        color=alt.value("#333333"),
+    labels = (
+        base.mark_text(align="left", dx=3, fontSize=11)
+        .transform_filter(alt.datum.scenario == views.NOW)
+        .encode(
+            x="probability:Q",
+            text=alt.Text("probability:Q", format=".0%"),
+            color=alt.value("#333333"),
+        )
     )
     chart: alt.LayerChart = (bars + labels).properties(
         height=len(d.causes) * 30, title="Causes, most likely first"
@@ -127,7 +133,7 @@ def _reset_answers(ids: Sequence[str]) -> None:
 
 
 def _labeller(var: Variable) -> Callable[[str], str]:
-    return lambda s: "Unknown" if s == qs.UNKNOWN else var.state_label(s)
+    return lambda s: qs.option_label(var, s)
 
 
 def questions_ui(spec: ModelSpec) -> dict[str, str]:
@@ -180,7 +186,7 @@ def overrides_notice_ui(model: DiagnosticModel, overrides: Mapping[str, float]) 
     st.info(
         f"**Trying {len(overrides)} changed number(s)**, this session only, nothing saved: "
         f"{items}. See *Try a number* to undo or download.",
-        icon="✏️",
+        icon=":material/edit:",
     )
 
 
@@ -365,6 +371,7 @@ def main() -> None:
     """Draw the explorer."""
     st.set_page_config(page_title="calfdx: what-if explorer", page_icon="🦵", layout="wide")
     priors = priors_dir(sys.argv[1:])
+    st.markdown(TIGHTER_TOP, unsafe_allow_html=True)
     st.title("Calf pain in runners: what-if explorer")
     try:
         base = get_model(priors)

@@ -54,6 +54,19 @@ def evidence_key(answers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(params_from_answers(answers).items()))
 
 
+def option_label(var: Variable, state: str) -> str:
+    """The text of one answer option: 'Unknown', or the state's label, capitalised.
+
+    >>> v = Variable("bruising", "finding", ("no", "yes"), "Bruising")
+    >>> [option_label(v, s) for s in (UNKNOWN, *v.states)]
+    ['Unknown', 'No', 'Yes']
+    """
+    if state == UNKNOWN:
+        return "Unknown"
+    text = var.state_label(state)
+    return text[:1].upper() + text[1:]
+
+
 def widget_key(var_id: str) -> str:
     """The session-state key of a question's widget."""
     return f"answer__{var_id}"
