@@ -30,7 +30,9 @@ from model.spec import Entry, ModelSpec, Variable
 Overrides = tuple[tuple[str, float], ...]
 Evidence = tuple[tuple[str, str], ...]
 # Streamlit's default top padding pushes the triage banner halfway down a laptop screen.
-TIGHTER_TOP = "<style>.block-container {padding-top: 2.5rem;}</style>"
+TIGHTER_TOP = (
+    "<style>.block-container, [data-testid='stMainBlockContainer'] {padding-top: 2rem;}</style>"
+)
 OVERRIDES = "overrides"
 PINNED = "pinned_answers"
 BANNERS = {
@@ -77,7 +79,7 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
     data = views.chart_data(d)
     order = alt.EncodingSortField(field="rank", op="min", order="ascending")
     base = alt.Chart(data).encode(
-        y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=280, labelFontSize=12)),
+        y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=290, labelFontSize=12)),
         yOffset=alt.YOffset("scenario:N", sort=[views.NOW, views.PRIOR]),
     )
     bars = base.mark_bar(height={"band": 0.9}).encode(
@@ -91,7 +93,7 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
             "scenario:N",
             title=None,
             scale=alt.Scale(domain=[views.NOW, views.PRIOR], range=["#c0392b", "#b8c0c8"]),
-            legend=alt.Legend(orient="top", labelFontSize=12),
+            legend=alt.Legend(orient="bottom", direction="horizontal", labelFontSize=12),
         ),
         tooltip=[
             alt.Tooltip("cause:N", title="Cause"),
@@ -109,7 +111,7 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
         )
     )
     chart: alt.LayerChart = (bars + labels).properties(
-        height=len(d.causes) * 30, title="Causes, most likely first"
+        height=len(d.causes) * 32, title="Causes, most likely first"
     )
     return chart
 
@@ -165,12 +167,16 @@ def questions_ui(spec: ModelSpec) -> dict[str, str]:
     return answers
 
 
-def triage_ui(t: Triage) -> None:
+def triage_ui(t: Triage, spec: ModelSpec) -> None:
     """The banner at the top: level, reasons, advice, and the decision-support statement."""
     show, icon = BANNERS[t.level]
+    now, tips = views.split_advice(t, spec)
     reasons = "\n".join(f"- {r}" for r in t.reasons)
-    advice = "\n".join(f"- {a}" for a in t.advice)
+    advice = "\n".join(f"- {a}" for a in now)
     show(f"**{t.title}**\n\n{reasons}\n\n**What to do**\n\n{advice}", icon=icon)
+    if tips:
+        with st.expander(f"Advice for the most likely causes ({len(tips)})"):
+            st.markdown("\n".join(f"- {a}" for a in tips))
     st.caption(DISCLAIMER)
 
 
@@ -191,8 +197,7 @@ def overrides_notice_ui(model: DiagnosticModel, overrides: Mapping[str, float]) 
 
 
 def causes_ui(d: Diagnosis, model: DiagnosticModel) -> None:
-    """The ranked causes chart, the table of numbers and the strain grades."""
-    st.altair_chart(ranked_chart(d), width="stretch")
+    """The ranked causes as a table of numbers, and the strain grades."""
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**The numbers**")
@@ -390,8 +395,18 @@ def main() -> None:
         st.stop()
         return
     overrides_notice_ui(model, dict(overrides))
-    triage_ui(d.triage)
-    builtin = ["Causes", "Compare scenarios", "Network", "Numbers behind a cause", "Try a number"]
+    left, right = st.columns([5, 6], gap="medium")
+    with left:
+        triage_ui(d.triage, model.spec)
+    with right:
+        st.altair_chart(ranked_chart(d), width="stretch")
+    builtin = [
+        "Causes in numbers",
+        "Compare scenarios",
+        "Network",
+        "Numbers behind a cause",
+        "Try a number",
+    ]
     tabs = st.tabs(builtin + [p.title for p in EXTRA_PANELS])
     with tabs[0]:
         causes_ui(d, model)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from model import Diagnosis
+from model import Diagnosis, Triage
 from model.spec import Entry, ModelSpec
 
 NOW = "With your answers"
@@ -93,6 +93,20 @@ def compare_table(a: Diagnosis, b: Diagnosis) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="Rank in B"))
+
+
+def split_advice(triage: Triage, spec: ModelSpec) -> tuple[list[str], list[str]]:
+    """The triage advice as (what to do now: level and red-flag advice, per-cause tips).
+
+    >>> from model import load_model
+    >>> m = load_model()
+    >>> now, tips = split_advice(m.diagnose({}).triage, m.spec)
+    >>> now[0].startswith("Most calf pain"), tips[0].startswith("Delayed onset")
+    (True, True)
+    """
+    primary = set(spec.advice.values()) | {r.advice for r in spec.rules}
+    now = [a for a in triage.advice if a in primary]
+    return now, [a for a in triage.advice if a not in primary]
 
 
 def describe_answers(answers: dict[str, str], spec: ModelSpec) -> list[str]:

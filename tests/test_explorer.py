@@ -85,7 +85,7 @@ def test_default_page_is_self_care_with_every_question_unknown(argv) -> None:  #
     labels = [e.label for e in at.sidebar.expander]
     assert labels == ["About you and your training", "What you notice"]
     assert [t.label for t in at.tabs][:5] == [
-        "Causes",
+        "Causes in numbers",
         "Compare scenarios",
         "Network",
         "Numbers behind a cause",
