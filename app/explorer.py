@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from app import graph, views
@@ -68,7 +69,7 @@ def diagnose(priors: str, overrides: Overrides, evidence: Evidence) -> Diagnosis
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cause_numbers(priors: str, overrides: Overrides, cause: str) -> object:
+def cause_numbers(priors: str, overrides: Overrides, cause: str) -> pd.DataFrame:
     """The numbers behind a cause as a table (see ``views.cause_numbers``)."""
     return views.cause_numbers(get_model(priors, overrides).spec, cause)
 
@@ -93,7 +94,7 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
             "scenario:N",
             title=None,
             scale=alt.Scale(domain=[views.NOW, views.PRIOR], range=["#c0392b", "#b8c0c8"]),
-            legend=alt.Legend(orient="bottom", direction="horizontal", labelFontSize=12),
+            legend=None,  # the subtitle says which is which: a legend overflows half a laptop screen
         ),
         tooltip=[
             alt.Tooltip("cause:N", title="Cause"),
@@ -111,7 +112,12 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
         )
     )
     chart: alt.LayerChart = (bars + labels).properties(
-        height=len(d.causes) * 32, title="Causes, most likely first"
+        height=len(d.causes) * 32,
+        title=alt.TitleParams(
+            "Causes, most likely first",
+            subtitle="red: with your answers; grey: with no answers",
+            anchor="start",
+        ),
     )
     return chart
 
@@ -261,16 +267,7 @@ def numbers_ui(priors: str, overrides: Overrides, model: DiagnosticModel) -> Non
     )
     st.markdown(f"_{causes[cid].description}_")
     table = cause_numbers(priors, overrides, cid)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Number": st.column_config.TextColumn(width="large"),
-            "Source": st.column_config.TextColumn(width="large"),
-            "Key": st.column_config.TextColumn(width="small"),
-        },
-    )
+    st.table(table.drop(columns="Key").set_index("Kind"))  # st.table wraps the long sources
     st.caption(
         "Baseline: P(cause) with every risk factor at its lowest-risk state. Odds ratios multiply its odds. Finding strength: P(finding) when that cause alone is present. Ranges are the plausible values the sensitivity analysis tries."
     )

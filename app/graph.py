@@ -24,7 +24,12 @@ def shade(p: float) -> str:
 
 
 def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    r"""A DOT quoted string; ``\n`` in ``text`` stays a DOT line break.
+
+    >>> print(_q('say "hi"\\nthere'))
+    "say \"hi\"\nthere"
+    """
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def network_dot(

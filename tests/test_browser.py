@@ -124,7 +124,18 @@ def test_red_flag_answers_show_urgent_banner_and_dvt_first(server: str, browser)
         ranking = page.get_by_test_id("stTable").first.inner_text()
         assert "Deep vein thrombosis (DVT)" in ranking
         page.screenshot(path=str(SHOTS / "explorer_urgent.png"), full_page=False)
-        page.screenshot(path=str(SHOTS / "explorer_urgent_full.png"), full_page=True)
+        for name in (
+            "Causes in numbers",
+            "Compare scenarios",
+            "Network",
+            "Numbers behind a cause",
+            "Try a number",
+        ):
+            page.get_by_role("tab", name=name).click()
+            page.get_by_role("tablist").evaluate("el => el.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(1500)  # let the chart or graph draw before the picture
+            slug = name.lower().replace(" ", "_")
+            page.screenshot(path=str(SHOTS / f"explorer_tab_{slug}.png"), full_page=False)
     except Exception:
         with contextlib.suppress(Exception):  # best effort: keep the original error
             page.screenshot(path=str(SHOTS / "explorer_failure.png"), timeout=10_000)

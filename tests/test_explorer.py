@@ -181,8 +181,8 @@ def test_every_tab_draws_without_exception(argv) -> None:  # type: ignore[no-unt
     for cause in ("calf_strain", "acute_compartment_syndrome", "achilles_rupture"):
         at.selectbox(key="numbers_cause").set_value(cause).run()
         assert not at.exception
-        frame = at.dataframe[0].value
-        assert {"Baseline", "Finding strength"} & set(frame["Kind"])
+        frame = next(t.value for t in at.table if "Source" in t.value.columns)
+        assert {"Baseline", "Finding strength"} & set(frame.index)
     at.toggle[0].set_value(True).run()
     assert not at.exception
 
