@@ -71,7 +71,9 @@ def diagnose(priors: str, overrides: Overrides, evidence: Evidence) -> Diagnosis
 @st.cache_data(show_spinner=False, max_entries=64)
 def cause_numbers(priors: str, overrides: Overrides, cause: str) -> pd.DataFrame:
     """The numbers behind a cause as a table (see ``views.cause_numbers``)."""
-    return views.cause_numbers(get_model(priors, overrides).spec, cause)
+    return views.cause_numbers(
+        get_model(priors, overrides).spec, cause, get_model(priors).spec.entries
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

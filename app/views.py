@@ -128,10 +128,14 @@ def _cite(spec: ModelSpec, e: Entry) -> str:
     return f"{text} ({detail})" if detail else text
 
 
-def cause_numbers(spec: ModelSpec, cause: str) -> pd.DataFrame:
+def cause_numbers(
+    spec: ModelSpec, cause: str, in_file: Mapping[str, Entry] | None = None
+) -> pd.DataFrame:
     """Every number behind one cause: baseline, odds ratios, table rows, finding strengths.
 
-    Columns: Kind, Number (what it is in words), Value, Range, Source, Key.
+    Columns: Kind, Number (what it is in words), Value, Range, Source, Key. With
+    ``in_file`` (the entries as the priors files have them), a value that differs is
+    marked "tried", with the file's value beside it.
     """
     variables = spec.variables
     var = variables[cause]
@@ -140,11 +144,15 @@ def cause_numbers(spec: ModelSpec, cause: str) -> pd.DataFrame:
 
     def add(kind: str, what: str, e: Entry, value: str | None = None) -> None:
         fmt = (lambda x: f"{x:g}") if e.kind == "odds_ratio" else pct
+        shown = value or fmt(e.value)
+        original = (in_file or {}).get(e.key)
+        if original is not None and original.value != e.value:
+            shown += f" (tried; file: {fmt(original.value)})"
         rows.append(
             {
                 "Kind": kind,
                 "Number": what,
-                "Value": value or fmt(e.value),
+                "Value": shown,
                 "Range": f"{fmt(e.low)} to {fmt(e.high)}",
                 "Source": _cite(spec, e),
                 "Key": e.key,

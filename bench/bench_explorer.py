@@ -12,6 +12,7 @@ separately as "cold".
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import time
 from pathlib import Path
@@ -40,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=6, help="passes over the answer cycle")
     args = parser.parse_args()
+    logging.getLogger("streamlit").setLevel(logging.ERROR)  # bare-mode warnings, not results
     at = AppTest.from_file(APP, default_timeout=60)
     t0 = time.perf_counter()
     at.run()

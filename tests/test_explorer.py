@@ -169,6 +169,9 @@ def test_try_a_number_updates_posteriors_and_offers_download(argv) -> None:  # t
         before.loc[dvt, views.NOW].rstrip("%")
     )
     assert any("Trying 1 changed number" in i.value for i in at.info)
+    at.selectbox(key="numbers_cause").set_value("dvt").run()
+    numbers = next(t.value for t in at.table if "Source" in t.value.columns)
+    assert numbers.loc["Baseline", "Value"].endswith("(tried; file: 0.20%)")
     assert at.get("download_button"), "an edited priors file is offered"
     next(b for b in at.button if b.label == "Undo all changed numbers").click().run()
     assert not any("Trying" in i.value for i in at.info)
