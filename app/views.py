@@ -72,7 +72,7 @@ def grade_table(
     states = d.cause(cause).states
     return pd.DataFrame(
         {
-            "Grade": [var.state_label(s) for s in var.states],
+            "Grade": [var.state_label(s).capitalize() for s in var.states],
             NOW: [pct(states[s]) for s in var.states],
             PRIOR: [pct(prior[s]) for s in var.states],
         }
