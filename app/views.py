@@ -1,0 +1,223 @@
+"""Plain tables and chart data the explorer shows, built from ``model/`` objects.
+
+Every function here is pure: the same model and answers give the same frame, so the
+page can cache them and the tests can check them without Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from model import Diagnosis, Triage
+from model.spec import Entry, ModelSpec
+
+NOW = "With your answers"
+PRIOR = "With no answers"
+
+
+def pct(p: float) -> str:
+    """A probability as a percentage with sensible precision.
+
+    >>> pct(0.1234), pct(0.004), pct(0.00004)
+    ('12.3%', '0.40%', '<0.01%')
+    """
+    if p < 0.0001:
+        return "<0.01%"
+    return f"{p:.1%}" if p >= 0.01 else f"{p:.2%}"
+
+
+def signed_pct(p: float) -> str:
+    """A change in probability, in percentage points with a sign.
+
+    >>> signed_pct(0.052), signed_pct(-0.3), signed_pct(0.0)
+    ('+5.2 pts', '-30.0 pts', '0.0 pts')
+    """
+    if abs(p) < 0.0005:
+        return "0.0 pts"
+    return f"{p * 100:+.1f} pts"
+
+
+def chart_data(d: Diagnosis) -> pd.DataFrame:
+    """Long-form rows (cause, scenario, probability, rank) for the ranked bar chart."""
+    rows = []
+    for rank, c in enumerate(d.causes):
+        rows.append({"cause": c.label, "scenario": NOW, "probability": c.probability, "rank": rank})
+        rows.append({"cause": c.label, "scenario": PRIOR, "probability": c.prior, "rank": rank})
+    return pd.DataFrame(rows)
+
+
+def ranking_table(d: Diagnosis) -> pd.DataFrame:
+    """The ranked causes as text: probability now, with no answers, and the change."""
+    return pd.DataFrame(
+        {
+            "Cause": [c.label for c in d.causes],
+            NOW: [pct(c.probability) for c in d.causes],
+            PRIOR: [pct(c.prior) for c in d.causes],
+            "Change": [signed_pct(c.probability - c.prior) for c in d.causes],
+        },
+        index=pd.RangeIndex(1, len(d.causes) + 1, name="Rank"),
+    )
+
+
+def grade_table(
+    d: Diagnosis, prior: Mapping[str, float], spec: ModelSpec, cause: str = "calf_strain"
+) -> pd.DataFrame:
+    """One row per state of a graded cause: its probability now and with no answers.
+
+    ``prior`` is the cause's state distribution with no evidence (``model.priors``).
+    """
+    var = spec.variables[cause]
+    states = d.cause(cause).states
+    return pd.DataFrame(
+        {
+            "Grade": [var.state_label(s).capitalize() for s in var.states],
+            NOW: [pct(states[s]) for s in var.states],
+            PRIOR: [pct(prior[s]) for s in var.states],
+        }
+    )
+
+
+def compare_table(a: Diagnosis, b: Diagnosis) -> pd.DataFrame:
+    """Scenario A beside scenario B, per cause, ranked by B, with B minus A."""
+    rows = []
+    for c in b.causes:
+        pa = a.probability(c.id)
+        rows.append(
+            {
+                "Cause": c.label,
+                "A (pinned)": pct(pa),
+                "B (current)": pct(c.probability),
+                "B - A": signed_pct(c.probability - pa),
+            }
+        )
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="Rank in B"))
+
+
+def split_advice(triage: Triage, spec: ModelSpec) -> tuple[list[str], list[str]]:
+    """The triage advice as (what to do now: level and red-flag advice, per-cause tips).
+
+    >>> from model import load_model
+    >>> m = load_model()
+    >>> now, tips = split_advice(m.diagnose({}).triage, m.spec)
+    >>> now[0].startswith("Most calf pain"), tips[0].startswith("Delayed onset")
+    (True, True)
+    """
+    primary = set(spec.advice.values()) | {r.advice for r in spec.rules}
+    now = [a for a in triage.advice if a in primary]
+    return now, [a for a in triage.advice if a not in primary]
+
+
+def describe_answers(answers: dict[str, str], spec: ModelSpec) -> list[str]:
+    """Each answered question as 'Label: state label', in the model's variable order."""
+    out = []
+    for vid, var in spec.variables.items():
+        if vid in answers:
+            out.append(f"{var.label}: {var.state_label(answers[vid])}")
+    return out
+
+
+def _cite(spec: ModelSpec, e: Entry) -> str:
+    parts = []
+    for key in e.sources:
+        ref = spec.references.get(key)
+        parts.append(ref.cite() if ref is not None else "expert estimate")
+    text = "; ".join(parts)
+    detail = e.reason or e.note
+    return f"{text} ({detail})" if detail else text
+
+
+def cause_numbers(
+    spec: ModelSpec, cause: str, in_file: Mapping[str, Entry] | None = None
+) -> pd.DataFrame:
+    """Every number behind one cause: baseline, odds ratios, table rows, finding strengths.
+
+    Columns: Kind, Number (what it is in words), Value, Range, Source, Key. With
+    ``in_file`` (the entries as the priors files have them), a value that differs is
+    marked "tried", with the file's value beside it.
+    """
+    variables = spec.variables
+    var = variables[cause]
+    node = next(c for c in spec.causes if c.variable.id == cause)
+    rows: list[dict[str, str]] = []
+
+    def add(kind: str, what: str, e: Entry, value: str | None = None) -> None:
+        fmt = (lambda x: f"{x:g}") if e.kind == "odds_ratio" else pct
+        shown = value or fmt(e.value)
+        original = (in_file or {}).get(e.key)
+        if original is not None and original.value != e.value:
+            shown += f" (tried; file: {fmt(original.value)})"
+        rows.append(
+            {
+                "Kind": kind,
+                "Number": what,
+                "Value": shown,
+                "Range": f"{fmt(e.low)} to {fmt(e.high)}",
+                "Source": _cite(spec, e),
+                "Key": e.key,
+            }
+        )
+
+    for e, state in zip(node.baseline, var.states[1:], strict=node.table is None):
+        what = "P(present)" if len(var.states) == 2 else f"P({var.state_label(state)})"
+        add("Baseline", f"{what} with every risk factor at its lowest-risk state", e)
+    for o in node.odds_ratios:
+        parent = variables[o.parent]
+        add("Odds ratio", f"{parent.label}: {parent.state_label(o.state)}", o.entry)
+    if node.table is not None:
+        for r in node.table.rows:
+            given = ", ".join(
+                f"{variables[p].label}: {variables[p].state_label(s)}"
+                for p, s in zip(node.table.parents, r.parent_states, strict=True)
+            )
+            if r.entry is not None:
+                add("Table row", f"P(present) given {given}", r.entry)
+    for f in spec.findings:
+        for link in f.links:
+            if link.cause == cause:
+                grade = "" if len(var.states) == 2 else f" ({var.state_label(link.state)})"
+                add("Finding strength", f"P({f.variable.label}){grade}", link.entry)
+    for rule in spec.rules:
+        if rule.cause == cause:
+            add(
+                "Triage threshold", f"raises triage to {rule.level} ({rule.reason})", rule.threshold
+            )
+    return pd.DataFrame(rows)
+
+
+def entry_label(spec: ModelSpec, key: str) -> str:
+    """A readable name for a prior number, from its key.
+
+    >>> from model import load_model
+    >>> entry_label(load_model().spec, 'causes:dvt.odds_ratios."recent_immobility.yes"')
+    'Deep vein thrombosis (DVT): odds ratio for Recent immobility: Yes'
+    """
+    stem, path = key.replace('"', "").split(":", 1)
+    variables = spec.variables
+    head, _, rest = path.partition(".")
+    var = variables.get(head)
+    name = var.label if var is not None else head
+    if stem == "risk_factors" and var is not None:
+        state = rest.rsplit(".", 1)[-1]
+        return f"{name}: share who answer '{var.state_label(state)}'"
+    if rest.startswith("odds_ratios."):
+        parent_id, _, state = rest.removeprefix("odds_ratios.").rpartition(".")
+        parent = variables.get(parent_id)
+        if parent is not None:
+            return f"{name}: odds ratio for {parent.label}: {parent.state_label(state)}"
+    if rest.startswith("causes."):
+        target = rest.removeprefix("causes.")
+        cid, _, grade = target.partition(".")
+        cvar = variables.get(cid)
+        if cvar is not None:
+            suffix = f" ({cvar.state_label(grade)})" if grade else ""
+            return f"{name}: P(yes) with {cvar.label}{suffix}"
+    if rest == "leak":
+        return f"{name}: leak (P(yes) with none of its causes)"
+    if rest.startswith("baseline"):
+        grade = rest.removeprefix("baseline").lstrip(".")
+        return f"{name}: baseline" + (f" P({grade.replace('_', ' ')})" if grade else "")
+    if stem == "triage":
+        return f"Triage threshold: {path.removeprefix('rule.').removesuffix('.threshold')}"
+    return f"{name}: {rest}" if rest else name

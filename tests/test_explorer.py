@@ -1,0 +1,294 @@
+"""The Streamlit explorer through ``streamlit.testing.v1.AppTest`` (no browser).
+
+Each test starts from empty Streamlit caches (``st.cache_resource`` is process-wide).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from app import graph, views
+from app import overrides as ov
+from app import state as qs
+from model import DiagnosticModel, PriorsError, load_model
+from model.toml_io import read_folder
+
+APP = str(Path(__file__).resolve().parent.parent / "app" / "explorer.py")
+DVT_SCENARIO = {"one_leg_swelling": "yes", "recent_immobility": "yes", "warmth_redness": "yes"}
+RUPTURE_SCENARIO = {"pop_at_onset": "yes", "weak_push_off": "yes", "palpable_gap": "yes"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def argv(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Set the command line the app reads (``-- --priors DIR``)."""
+
+    def set_priors(priors: Path | None = None) -> None:
+        args = ["explorer.py"] + (["--priors", str(priors)] if priors is not None else [])
+        monkeypatch.setattr(sys, "argv", args)
+
+    set_priors()
+    return set_priors
+
+
+def start(**params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def answer(at: AppTest, **answers: str) -> AppTest:
+    for vid, state in answers.items():
+        at.radio(key=qs.widget_key(vid)).set_value(state)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ranking(at: AppTest) -> list[str]:
+    return list(at.table[0].value["Cause"])
+
+
+def banner(at: AppTest) -> str:
+    """The triage banner's kind: error (urgent), warning, success."""
+    for kind in ("error", "warning", "success"):
+        if getattr(at, kind):
+            return kind
+    raise AssertionError("no triage banner")
+
+
+def test_default_page_is_self_care_with_every_question_unknown(argv) -> None:  # type: ignore[no-untyped-def]
+    at = start()
+    assert banner(at) == "success"
+    assert "Decision support, not a diagnosis" in at.caption[0].value
+    radios = {r.key: r.value for r in at.radio}
+    assert len(radios) == 12 + 22
+    assert set(radios.values()) == {qs.UNKNOWN}
+    labels = [e.label for e in at.sidebar.expander]
+    assert labels == ["About you and your training", "What you notice"]
+    assert [t.label for t in at.tabs][:5] == [
+        "Causes in numbers",
+        "Compare scenarios",
+        "Network",
+        "Numbers behind a cause",
+        "Try a number",
+    ]
+
+
+def test_answers_change_ranking_and_triage(argv) -> None:  # type: ignore[no-untyped-def]
+    at = start()
+    before = ranking(at)
+    answer(at, delayed_onset_soreness="yes", both_legs="yes", mileage_jump="large")
+    after = ranking(at)
+    assert after != before
+    assert after[0] == "Delayed onset muscle soreness (DOMS)"
+    answer(
+        at,
+        delayed_onset_soreness="no",
+        both_legs="no",
+        sudden_onset_during_run="yes",
+        pain_when_walking="yes",
+        local_muscle_tenderness="yes",
+    )
+    assert banner(at) in ("warning", "error")
+    assert ranking(at)[0] == "Calf muscle strain"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "top"),
+    [(DVT_SCENARIO, "Deep vein thrombosis (DVT)"), (RUPTURE_SCENARIO, None)],
+    ids=["dvt", "rupture"],
+)
+def test_red_flags_show_the_urgent_banner(argv, scenario: dict[str, str], top: str | None) -> None:  # type: ignore[no-untyped-def]
+    at = answer(start(), **scenario)
+    assert banner(at) == "error"
+    assert "Seek medical care today" in at.error[0].value
+    if top:
+        assert ranking(at)[0] == top
+
+
+def test_answers_go_to_the_url_and_reset_clears_them(argv) -> None:  # type: ignore[no-untyped-def]
+    at = answer(start(), one_leg_swelling="yes", age_group="60_plus")
+    assert at.query_params["one_leg_swelling"] in ("yes", ["yes"])
+    assert at.query_params["age_group"] in ("60_plus", ["60_plus"])
+    at.sidebar.button[0].click().run()
+    assert {r.value for r in at.radio} == {qs.UNKNOWN}
+    assert "one_leg_swelling" not in at.query_params
+    assert banner(at) == "success"
+
+
+def test_url_restores_answers(argv) -> None:  # type: ignore[no-untyped-def]
+    at = start(**DVT_SCENARIO, bogus="yes", bruising="maybe")
+    assert at.radio(key=qs.widget_key("one_leg_swelling")).value == "yes"
+    assert at.radio(key=qs.widget_key("bruising")).value == qs.UNKNOWN
+    assert banner(at) == "error"
+    assert ranking(at)[0] == "Deep vein thrombosis (DVT)"
+
+
+def test_compare_scenarios_shows_a_and_b(argv) -> None:  # type: ignore[no-untyped-def]
+    at = answer(start(), delayed_onset_soreness="yes")
+    pin = next(b for b in at.button if b.label.startswith("Pin current answers"))
+    pin.click().run()
+    answer(at, **DVT_SCENARIO)
+    headers = [h.value for h in at.subheader]
+    assert "Scenario A (pinned)" in headers and "Scenario B (current)" in headers
+    table = next(t.value for t in at.table if "B - A" in t.value.columns)
+    assert list(table.columns) == ["Cause", "A (pinned)", "B (current)", "B - A"]
+    dvt = table[table["Cause"] == "Deep vein thrombosis (DVT)"].iloc[0]
+    assert dvt["B - A"].startswith("+")
+
+
+def test_try_a_number_updates_posteriors_and_offers_download(argv) -> None:  # type: ignore[no-untyped-def]
+    at = answer(start(), one_leg_swelling="yes")
+    before = at.table[0].value.set_index("Cause")
+    at.selectbox(key="try_key").set_value("causes:dvt.baseline").run()
+    slider = at.slider(key="slider__causes:dvt.baseline")
+    slider.set_value(slider.max).run()
+    assert not at.exception
+    after = at.table[0].value.set_index("Cause")
+    dvt = "Deep vein thrombosis (DVT)"
+    assert float(after.loc[dvt, views.NOW].rstrip("%")) > float(
+        before.loc[dvt, views.NOW].rstrip("%")
+    )
+    assert any("Trying 1 changed number" in i.value for i in at.info)
+    at.selectbox(key="numbers_cause").set_value("dvt").run()
+    numbers = next(t.value for t in at.table if "Source" in t.value.columns)
+    assert numbers.loc["Baseline", "Value"].endswith("(tried; file: 0.20%)")
+    assert at.get("download_button"), "an edited priors file is offered"
+    next(b for b in at.button if b.label == "Undo all changed numbers").click().run()
+    assert not any("Trying" in i.value for i in at.info)
+
+
+def test_every_tab_draws_without_exception(argv) -> None:  # type: ignore[no-untyped-def]
+    at = answer(start(), **RUPTURE_SCENARIO)
+    assert at.get("graphviz_chart")
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    for cause in ("calf_strain", "acute_compartment_syndrome", "achilles_rupture"):
+        at.selectbox(key="numbers_cause").set_value(cause).run()
+        assert not at.exception
+        frame = next(t.value for t in at.table if "Source" in t.value.columns)
+        assert {"Baseline", "Finding strength"} & set(frame.index)
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+
+
+def test_broken_priors_folder_shows_the_loader_messages(argv, priors_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    path = priors_copy / "causes.toml"
+    text = path.read_text()
+    broken = text.replace(
+        "value = 0.22, range = [0.10, 0.35]", "value = 1.7, range = [0.10, 0.35]", 1
+    )
+    assert broken != text
+    path.write_text(broken)
+    argv(priors_copy)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert at.error, "the problems are shown on the page"
+    message = at.error[0].value
+    assert "cannot be used" in message and "causes" in message and "doms.baseline" in message
+
+
+def test_other_priors_folder_is_used(argv, priors_copy: Path) -> None:  # type: ignore[no-untyped-def]
+    path = priors_copy / "triage.toml"
+    # a DVT threshold of 0.02 (inside its range) makes a swollen leg alone urgent
+    path.write_text(
+        path.read_text().replace("threshold = { value = 0.05,", "threshold = { value = 0.02,", 1)
+    )
+    argv(priors_copy)
+    at = answer(start(), one_leg_swelling="yes")
+    default = load_model().diagnose({"one_leg_swelling": "yes"}).triage.level
+    changed = load_model(priors_copy).diagnose({"one_leg_swelling": "yes"}).triage.level
+    assert (
+        banner(at)
+        == {"urgent": "error", "see_clinician": "warning", "self_care": "success"}[changed]
+    )
+    assert changed != default or changed == "urgent"
+
+
+# --- the pure helpers behind the page ------------------------------------------------------
+
+
+def test_query_params_round_trip(model: DiagnosticModel) -> None:
+    answers = {"age_group": "45_to_59", "one_leg_swelling": "yes", "bruising": qs.UNKNOWN}
+    params = qs.params_from_answers(answers)
+    assert qs.answers_from_params(params, model.variables) == {
+        "age_group": "45_to_59",
+        "one_leg_swelling": "yes",
+    }
+
+
+def test_every_entry_has_a_label_and_editable_ones_a_location(model: DiagnosticModel) -> None:
+    data = read_folder(model.spec.source_dir)
+    for key in model.spec.entries:
+        assert views.entry_label(model.spec, key)
+        where = ov.entry_location(key)
+        if where is None:
+            assert key.startswith("triage:") or ".table." in key, key
+            continue
+        stem, table, item = where
+        node = data[stem]
+        for part in re.findall(r"[^.]+", table):
+            node = node[part]
+        assert node[item]["value"] == model.spec.entries[key].value, key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "causes:dvt.baseline",
+        "causes:calf_strain.baseline.grade_3",
+        'findings:palpable_gap.causes."calf_strain.grade_3"',
+        'causes:dvt.odds_ratios."recent_immobility.yes"',
+        "risk_factors:age_group.prevalence.60_plus",
+    ],
+)
+def test_downloaded_file_loads_to_the_overridden_model(
+    model: DiagnosticModel, tmp_path: Path, key: str
+) -> None:
+    e = model.spec.entries[key]
+    value = round(e.low + 0.37 * (e.high - e.low), 6)
+    tried = model.with_values({key: value})
+    texts, skipped = ov.edited_files(
+        model.spec.source_dir, ov.with_siblings({key: value}, tried.spec.entries)
+    )
+    assert not skipped and len(texts) == 1
+    import shutil
+
+    shutil.copytree(model.spec.source_dir, tmp_path / "p")
+    for name, text in texts.items():
+        (tmp_path / "p" / name).write_text(text)
+    reloaded = load_model(tmp_path / "p")
+    for k, entry in tried.spec.entries.items():
+        assert reloaded.spec.entries[k].value == pytest.approx(entry.value, abs=1e-6), k
+
+
+def test_broken_folder_error_type(priors_copy: Path) -> None:
+    (priors_copy / "findings.toml").unlink()
+    with pytest.raises(PriorsError, match="file is missing"):
+        load_model(priors_copy)
+
+
+def test_network_dot_marks_evidence_and_shades_causes(model: DiagnosticModel) -> None:
+    d = model.diagnose(DVT_SCENARIO)
+    dot = graph.network_dot(model.spec, d, DVT_SCENARIO, answered_only=True)
+    assert dot.count("penwidth=3") == 3
+    assert '"bruising"' not in dot
+    assert graph.shade(d.probability("dvt")) in dot
