@@ -99,6 +99,14 @@ def browser():  # type: ignore[no-untyped-def]
             b.close()
 
 
+def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit has no rerun in flight (its status widget is gone)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT
+    )
+    page.wait_for_timeout(500)  # charts draw just after the script run ends
+
+
 def choose(page, question: str, option: str) -> None:  # type: ignore[no-untyped-def]
     """Click ``option`` in the radio group whose label is ``question``."""
     group = page.get_by_test_id("stRadio").filter(has_text=question)
@@ -116,13 +124,23 @@ def test_red_flag_answers_show_urgent_banner_and_dvt_first(server: str, browser)
         choose(page, "Is one calf or leg swollen", "Yes")
         page.wait_for_url("**one_leg_swelling=yes**", timeout=TIMEOUT)
         choose(page, "long flight or car trip", "Yes")
+        page.wait_for_url("**recent_immobility=yes**", timeout=TIMEOUT)
         alert = page.get_by_test_id("stAlertContentError")
         alert.get_by_text("Seek medical care today", exact=True).wait_for(timeout=TIMEOUT)
+        # the banner was already urgent after the first answer: wait for the second
+        # answer's rerun to reach it and for the whole page to finish drawing
+        alert.get_by_text("recent_immobility=yes", exact=False).first.wait_for(timeout=TIMEOUT)
+        wait_idle(page)
         # DVT heads the banner at the top of the page: the first reason it gives
         first_reason = alert.locator("li").first
         assert "deep vein thrombosis" in first_reason.inner_text()
         ranking = page.get_by_test_id("stTable").first.inner_text()
         assert "Deep vein thrombosis (DVT)" in ranking
+        # the numbers on the page agree with the banner (no stale element left)
+        banner_pct = first_reason.inner_text().split(":")[1].split("%")[0].strip()
+        table = page.get_by_test_id("stTable").first
+        dvt_row = table.locator("tr").filter(has_text="Deep vein thrombosis").first.inner_text()
+        assert banner_pct in dvt_row, (banner_pct, dvt_row)
         page.screenshot(path=str(SHOTS / "explorer_urgent.png"), full_page=False)
         for name in (
             "Causes in numbers",
