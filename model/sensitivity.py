@@ -35,7 +35,7 @@ from scipy.special import betaincinv
 
 from .api import DiagnosticModel
 from .diagnosis import CauseResult, decide_triage
-from .errors import UnknownCauseError, one_of
+from .errors import CalfdxError, UnknownCauseError, did_you_mean, one_of
 from .evidence import EvidenceLike
 from .spec import LEVELS, Entry, Level, ModelSpec
 from .tables import Array
@@ -46,6 +46,13 @@ if TYPE_CHECKING:
 Posteriors = dict[str, tuple[float, ...]]
 Method = Literal["ratio_of_linear", "interpolated", "constant"]
 Z90 = 1.6448536269514722  # standard normal 95th percentile
+
+
+class UnknownParameterError(CalfdxError, KeyError):
+    """A parameter key is not an entry of the model."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 # --- evaluation through the public API -------------------------------------------------
@@ -145,7 +152,10 @@ def _prepare(
     keys = tuple(entries) if parameters is None else tuple(parameters)
     unknown = [k for k in keys if k not in entries]
     if unknown:
-        raise KeyError(f"unknown parameter '{unknown[0]}'; {one_of(unknown[0], entries)}")
+        raise UnknownParameterError(
+            f"unknown parameter '{unknown[0]}'{did_you_mean(unknown[0], entries)}; "
+            "the keys are those of model.spec.entries"
+        )
     return given, keys
 
 
@@ -239,8 +249,8 @@ def one_way(
     ------
     UnknownCauseError
         For an unknown target.
-    KeyError
-        For an unknown parameter key.
+    UnknownParameterError
+        For an unknown parameter key (a ``KeyError``).
 
     Examples
     --------
@@ -304,23 +314,21 @@ def tornado_frame(swings: Sequence[Swing]) -> pd.DataFrame:
     """
     import pandas as pd
 
-    rows = [
-        {
-            "key": s.key,
-            "value": s.value,
-            "low": s.low,
-            "high": s.high,
-            "p_value": s.p_value,
-            "p_low": s.p_low,
-            "p_high": s.p_high,
-            "swing": s.swing,
-            "triage_low": s.triage_low,
-            "triage_high": s.triage_high,
-            "sources": ", ".join(s.sources),
-        }
-        for s in swings
+    columns = [
+        "key",
+        "value",
+        "low",
+        "high",
+        "p_value",
+        "p_low",
+        "p_high",
+        "swing",
+        "triage_low",
+        "triage_high",
+        "sources",
     ]
-    return pd.DataFrame(rows, columns=list(rows[0]) if rows else None).set_index("key")
+    rows = [[*(getattr(s, c) for c in columns[:-1]), ", ".join(s.sources)] for s in swings]
+    return pd.DataFrame(rows, columns=columns).set_index("key")
 
 
 # --- sensitivity functions -------------------------------------------------------------
@@ -520,33 +528,76 @@ def _lognormal_sigma(entry: Entry) -> float:
     return math.log(entry.high / entry.low) / (2.0 * Z90)
 
 
+@dataclass(frozen=True)
+class _Fits:
+    """Each parameter's fitted distribution, as arrays ready for vectorised draws."""
+
+    beta_keys: tuple[str, ...]
+    alpha: Array
+    beta: Array
+    lognormal_keys: tuple[str, ...]
+    median: Array
+    sigma: Array
+    fixed: dict[str, float]
+
+
+@lru_cache(maxsize=8)
+def _fits(model: DiagnosticModel) -> _Fits:
+    beta_keys, alpha, beta, ln_keys, median, sigma = [], [], [], [], [], []
+    fixed: dict[str, float] = {}
+    for e in model.spec.entries.values():
+        if e.kind == "odds_ratio":
+            ln_keys.append(e.key)
+            median.append(e.value)
+            sigma.append(_lognormal_sigma(e))
+            continue
+        ab = _beta_parameters(e)
+        if ab is None:
+            fixed[e.key] = e.value
+        else:
+            beta_keys.append(e.key)
+            alpha.append(ab[0])
+            beta.append(ab[1])
+    return _Fits(
+        tuple(beta_keys),
+        np.array(alpha),
+        np.array(beta),
+        tuple(ln_keys),
+        np.array(median),
+        np.array(sigma),
+        fixed,
+    )
+
+
 def draw_values(
-    spec: ModelSpec, rng: np.random.Generator, thresholds: bool = True
+    model: DiagnosticModel, rng: np.random.Generator, thresholds: bool = True
 ) -> dict[str, float]:
     """One random setting of every parameter, each drawn from a distribution matched to its range.
 
     Probabilities: Beta with mean = value and 90% central interval close to the range
-    (see ``_beta_parameters``); odds ratios: log-normal with median = value and 90%
-    interval spanning the range (least squares in log space). A risk factor's drawn
-    prevalences are renormalised to sum to one; a graded baseline whose draws sum to
-    0.99 or more is scaled down to 0.99. A drawn noisy-OR link below the drawn leak
-    adds nothing (the tables clip it).
+    (see ``_beta_parameters``); a probability of exactly 0 or 1, or with an empty range,
+    stays fixed. Odds ratios: log-normal with median = value and 90% interval spanning
+    the range (least squares in log space). A risk factor's drawn prevalences are
+    renormalised to sum to one; a graded baseline whose draws sum to 0.99 or more is
+    scaled down to 0.99. A drawn noisy-OR link below the drawn leak adds nothing (the
+    tables clip it). The fits are computed once per model.
 
     Examples
     --------
-    >>> from model.loader import load_spec
-    >>> spec = load_spec()
-    >>> v = draw_values(spec, np.random.default_rng(0))
-    >>> len(v) == len(spec.entries)
+    >>> from model import load_model
+    >>> m = load_model()
+    >>> v = draw_values(m, np.random.default_rng(0))
+    >>> len(v) == len(m.spec.entries)
     True
     """
-    out: dict[str, float] = {}
-    for e in spec.entries.values():
-        if e.kind == "odds_ratio":
-            out[e.key] = float(e.value * math.exp(_lognormal_sigma(e) * rng.standard_normal()))
-        else:
-            ab = _beta_parameters(e)
-            out[e.key] = e.value if ab is None else float(rng.beta(*ab))
+    spec = model.spec
+    fits = _fits(model)
+    out = dict(fits.fixed)
+    out.update(zip(fits.beta_keys, rng.beta(fits.alpha, fits.beta).tolist(), strict=True))
+    normal = rng.standard_normal(len(fits.lognormal_keys))
+    out.update(
+        zip(fits.lognormal_keys, (fits.median * np.exp(fits.sigma * normal)).tolist(), strict=True)
+    )
     for rf in spec.risk_factors:
         total = sum(out[e.key] for e in rf.prevalence)
         for e in rf.prevalence:
@@ -658,7 +709,7 @@ def propagate(
     rng = np.random.default_rng(seed)
     rows, levels = [], []
     for _ in range(draws):
-        point = _evaluate(model, ev, draw_values(model.spec, rng, thresholds), base)
+        point = _evaluate(model, ev, draw_values(model, rng, thresholds), base)
         rows.append([_pick(point.posteriors, g) for _, g in goals])
         levels.append(point.level)
     return Uncertainty(
