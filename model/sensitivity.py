@@ -37,7 +37,7 @@ from .api import DiagnosticModel
 from .diagnosis import CauseResult, decide_triage
 from .errors import CalfdxError, UnknownCauseError, did_you_mean, one_of
 from .evidence import EvidenceLike
-from .spec import LEVELS, Entry, Level, ModelSpec
+from .spec import LEVELS, Entry, Level, ModelSpec, TriageRule
 from .tables import Array
 
 if TYPE_CHECKING:
@@ -728,10 +728,12 @@ def propagate(
 
 @dataclass(frozen=True)
 class Flip:
-    """A parameter whose movement within its range flips the triage through one red-flag rule.
+    """A parameter whose movement within its range flips one red-flag rule.
 
-    ``flip_at`` is where the level changes (by bisection, to ``tol`` of the range),
-    ``distance`` is ``|flip_at - value| / (high - low)``.
+    The rule stops firing (or starts to) at ``flip_at``, found by bisection to ``tol`` of
+    the range; ``distance`` is ``|flip_at - value| / (high - low)``. ``level_after`` is
+    the overall triage level just past the flip: it equals ``level_before`` when another
+    rule holds the level (``changes_level`` is then False).
     """
 
     rule: str
@@ -741,21 +743,34 @@ class Flip:
     high: float
     flip_at: float
     distance: float
+    fired_before: bool
     level_before: Level
     level_after: Level
 
+    @property
+    def changes_level(self) -> bool:
+        """Whether the overall triage level changes too."""
+        return self.level_after != self.level_before
+
     def __repr__(self) -> str:
+        verb = "stops firing" if self.fired_before else "fires"
         return (
-            f"Flip({self.rule}: {self.key} {self.value:g} -> {self.flip_at:.4g}, "
+            f"Flip({self.rule} {verb} at {self.key} = {self.flip_at:.4g} (now {self.value:g}); "
             f"{self.level_before} -> {self.level_after})"
         )
 
 
-def _fires(spec: ModelSpec, rule_target: str, posteriors: Posteriors, threshold: float) -> bool:
-    cause, _, state = rule_target.partition(".")
-    order = spec.variables[cause].states
-    start = order.index(state) if state else 1
-    return sum(posteriors[cause][start:]) >= threshold
+def _rule_probability(spec: ModelSpec, rule: TriageRule, posteriors: Posteriors) -> float:
+    """P(the rule's cause at its state or worse), as ``decide_triage`` computes it."""
+    order = spec.variables[rule.cause].states
+    return float(sum(posteriors[rule.cause][order.index(rule.state) :]))
+
+
+def _rule_fires(
+    spec: ModelSpec, rule: TriageRule, point: _Point, values: Mapping[str, float]
+) -> bool:
+    threshold = values.get(rule.threshold.key, rule.threshold.value)
+    return _rule_probability(spec, rule, point.posteriors) >= threshold
 
 
 def robustness(
@@ -764,13 +779,12 @@ def robustness(
     parameters: Sequence[str] | None = None,
     tol: float = 1e-4,
 ) -> list[Flip]:
-    """For each urgent rule, the parameters that flip the triage level within their range.
+    """For each urgent (red-flag) rule, the parameters that flip it within their range.
 
-    A parameter counts for a rule when, at one end of its range, the rule's firing and
-    the overall triage level both differ from the point estimate. The flip value is
-    found by bisection between the current value and that end (posteriors are monotone
-    in a single parameter for the linear kinds; otherwise the crossing found is one of
-    possibly several).
+    A parameter counts for a rule when, at one end of its range, the rule's firing
+    differs from the point estimate's. The flip value is found by bisection between the
+    current value and that end (a posterior is monotone in one linearly entering
+    parameter; for the others the crossing found is one of possibly several).
 
     Parameters
     ----------
@@ -803,26 +817,23 @@ def robustness(
     flips: list[Flip] = []
     for key, ends in zip(keys, _ends(model, given, keys), strict=True):
         e = entries[key]
-        for end_value, end in zip((e.low, e.high), ends, strict=True):
-            if end.level == base.level:
-                continue
-            end_spec = spec.with_values({key: end_value})
-            for rule in urgent:
-                thr0 = rule.threshold.value
-                thr1 = end_spec.entries[rule.threshold.key].value
-                if _fires(spec, rule.target, base.posteriors, thr0) == _fires(
-                    spec, rule.target, end.posteriors, thr1
-                ):
+        span = e.high - e.low
+        for rule in urgent:
+            before = _rule_fires(spec, rule, base, {})
+            for end_value, end in zip((e.low, e.high), ends, strict=True):
+                if _rule_fires(spec, rule, end, {key: end_value}) == before:
                     continue
                 inside, outside = e.value, end_value
-                while abs(outside - inside) > tol * (e.high - e.low):
+                while abs(outside - inside) > tol * span:
                     mid = 0.5 * (inside + outside)
-                    if _evaluate(model, ev, {key: mid}, base).level == base.level:
+                    if (
+                        _rule_fires(spec, rule, _evaluate(model, ev, {key: mid}, base), {key: mid})
+                        == before
+                    ):
                         inside = mid
                     else:
                         outside = mid
                 after = _evaluate(model, ev, {key: outside}, base).level
-                span = e.high - e.low
                 flips.append(
                     Flip(
                         rule.target,
@@ -832,6 +843,7 @@ def robustness(
                         e.high,
                         outside,
                         abs(outside - e.value) / span,
+                        before,
                         base.level,
                         after,
                     )
@@ -851,7 +863,67 @@ def flips_frame(flips: Sequence[Flip]) -> pd.DataFrame:
         "high",
         "flip_at",
         "distance",
+        "fired_before",
         "level_before",
         "level_after",
+        "changes_level",
     ]
     return pd.DataFrame([[getattr(f, c) for c in columns] for f in flips], columns=columns)
+
+
+def red_flag_influence(
+    model: DiagnosticModel,
+    evidence: EvidenceLike | None,
+    parameters: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """How far each parameter moves each red-flag rule relative to its threshold.
+
+    For each urgent rule and parameter, ``ratio_low`` and ``ratio_high`` are the rule's
+    probability divided by its threshold at the parameter's low and high end (a ratio
+    of 1 is the decision boundary; thresholds are parameters too), and ``influence`` is
+    ``|log(ratio_high / ratio_low)|``: how many e-folds the parameter moves the rule
+    towards or away from flipping. ``flips`` says whether either end is on the other
+    side of 1. Rows are sorted by influence.
+
+    Examples
+    --------
+    >>> from model import load_model
+    >>> from model.loader import DEFAULT_PRIORS
+    >>> tiny = load_model(DEFAULT_PRIORS.parent / "tests" / "data" / "tiny")
+    >>> scenario = {"trip": "no", "age": "young", "swelling": "yes", "snap": "no"}
+    >>> frame = red_flag_influence(tiny, scenario)
+    >>> top = frame[frame["rule"] == "clot"].iloc[0]
+    >>> top["key"], float(round(top["ratio_low"], 2)), float(round(top["ratio_high"], 2))
+    ('triage:rule.clot.threshold', 2.21, 0.55)
+    """
+    import pandas as pd
+
+    given, keys = _prepare(model, evidence, parameters)
+    base = _base(model, given)
+    spec = model.spec
+    entries = spec.entries
+    rows = []
+    for rule in (r for r in spec.rules if r.level == "urgent"):
+        p0 = _rule_probability(spec, rule, base.posteriors)
+        r0 = p0 / rule.threshold.value
+        for key, (lo, hi) in zip(keys, _ends(model, given, keys), strict=True):
+            e = entries[key]
+            ratios = []
+            for x, point in ((e.low, lo), (e.high, hi)):
+                threshold = x if key == rule.threshold.key else rule.threshold.value
+                ratios.append(_rule_probability(spec, rule, point.posteriors) / threshold)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                influence = abs(float(np.log(ratios[1]) - np.log(ratios[0])))
+            rows.append(
+                {
+                    "rule": rule.target,
+                    "key": key,
+                    "ratio_point": r0,
+                    "ratio_low": ratios[0],
+                    "ratio_high": ratios[1],
+                    "influence": 0.0 if math.isnan(influence) else influence,
+                    "flips": any((r >= 1.0) != (r0 >= 1.0) for r in ratios),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
+    return frame.sort_values("influence", ascending=False, kind="stable").reset_index(drop=True)

@@ -12,6 +12,7 @@ from model.sensitivity import (
     flips_frame,
     one_way,
     propagate,
+    red_flag_influence,
     robustness,
     sensitivity_function,
     targets,
@@ -212,23 +213,47 @@ def test_draws_match_the_ranges(model: DiagnosticModel) -> None:
 # --- robustness --------------------------------------------------------------------------
 
 
-def test_robustness_flip_values_flip(tiny: DiagnosticModel) -> None:
-    before = tiny.diagnose(FRAGILE).triage.level
-    flips = robustness(tiny, FRAGILE)
-    assert {f.key for f in flips} >= {"causes:clot.baseline", "triage:rule.clot.threshold"}
+def _fires(model: DiagnosticModel, evidence: dict[str, str], rule: str) -> bool:
+    (r,) = [r for r in model.spec.rules if r.target == rule]
+    d = model.diagnose(evidence)
+    states = model.variables[r.cause].states
+    p = sum(d.probability(r.cause, s) for s in states[states.index(r.state) :])
+    return p >= r.threshold.value
+
+
+@pytest.mark.parametrize("evidence", [FRAGILE, {"age": "old", "swelling": "yes"}])
+def test_robustness_flip_values_flip(tiny: DiagnosticModel, evidence: dict[str, str]) -> None:
+    before = tiny.diagnose(evidence).triage.level
+    flips = robustness(tiny, evidence)
+    assert flips
     assert [f.distance for f in flips] == sorted(f.distance for f in flips)
     for f in flips:
-        assert f.rule == "clot" and f.level_before == before == "urgent"
-        assert 0.0 <= f.distance <= 1.0
-        assert f.low <= f.flip_at <= f.high
-        after = tiny.with_values({f.key: f.flip_at}).diagnose(FRAGILE).triage.level
-        assert after == f.level_after != before
-        # just inside the flip point, the level has not changed yet
+        assert f.level_before == before
+        assert 0.0 <= f.distance <= 1.0 and f.low <= f.flip_at <= f.high
+        moved = tiny.with_values({f.key: f.flip_at})
+        assert _fires(moved, evidence, f.rule) != f.fired_before
+        assert moved.diagnose(evidence).triage.level == f.level_after
+        # just inside the flip point, the rule has not flipped yet
         step = 1e-3 * (f.high - f.low) * np.sign(f.value - f.flip_at)
-        near = tiny.with_values({f.key: f.flip_at + step}).diagnose(FRAGILE).triage.level
-        assert near == before
+        near = tiny.with_values({f.key: f.flip_at + step})
+        assert _fires(near, evidence, f.rule) == f.fired_before
     assert list(flips_frame(flips)["key"]) == [f.key for f in flips]
+
+
+def test_robustness_fragile_clot_call(tiny: DiagnosticModel) -> None:
+    flips = [f for f in robustness(tiny, FRAGILE) if f.rule == "clot"]
+    assert {f.key for f in flips} >= {"causes:clot.baseline", "triage:rule.clot.threshold"}
+    assert all(f.changes_level and f.level_after == "self_care" for f in flips)
 
 
 def test_robust_scenario_has_no_flips(tiny: DiagnosticModel) -> None:
     assert robustness(tiny, {"swelling": "no", "snap": "no"}) == []
+
+
+def test_red_flag_influence_agrees_with_robustness(tiny: DiagnosticModel) -> None:
+    frame = red_flag_influence(tiny, FRAGILE)
+    assert set(frame["rule"]) == {"clot", "strain.severe"}
+    assert (frame["influence"] >= 0).all()
+    assert list(frame["influence"]) == sorted(frame["influence"], reverse=True)
+    flagged = {(r.rule, r.key) for r in frame.itertuples() if r.flips}
+    assert flagged == {(f.rule, f.key) for f in robustness(tiny, FRAGILE)}
