@@ -880,10 +880,12 @@ def red_flag_influence(
 
     For each urgent rule and parameter, ``ratio_low`` and ``ratio_high`` are the rule's
     probability divided by its threshold at the parameter's low and high end (a ratio
-    of 1 is the decision boundary; thresholds are parameters too), and ``influence`` is
-    ``|log(ratio_high / ratio_low)|``: how many e-folds the parameter moves the rule
-    towards or away from flipping. ``flips`` says whether either end is on the other
-    side of 1. Rows are sorted by influence.
+    of 1 is the decision boundary; thresholds are parameters too). ``influence`` is
+    ``|log(ratio_high / ratio_low)|``, how many e-folds the parameter moves the rule;
+    ``reach`` is the share of the log distance between the point estimate and the
+    threshold that the parameter can close within its range (0: it only moves the rule
+    away; 1 or more: it flips the rule, and ``flips`` is True). Rows are sorted by
+    reach, then influence.
 
     Examples
     --------
@@ -913,7 +915,10 @@ def red_flag_influence(
                 threshold = x if key == rule.threshold.key else rule.threshold.value
                 ratios.append(_rule_probability(spec, rule, point.posteriors) / threshold)
             with np.errstate(divide="ignore", invalid="ignore"):
-                influence = abs(float(np.log(ratios[1]) - np.log(ratios[0])))
+                logs = np.log(np.array(ratios))
+                influence = abs(float(logs[1] - logs[0]))
+                gap = float(np.log(r0))
+                reach = float(np.max((logs - gap) * -np.sign(gap))) / abs(gap)
             rows.append(
                 {
                     "rule": rule.target,
@@ -922,8 +927,10 @@ def red_flag_influence(
                     "ratio_low": ratios[0],
                     "ratio_high": ratios[1],
                     "influence": 0.0 if math.isnan(influence) else influence,
+                    "reach": max(0.0, reach) if not math.isnan(reach) else 0.0,
                     "flips": any((r >= 1.0) != (r0 >= 1.0) for r in ratios),
                 }
             )
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
-    return frame.sort_values("influence", ascending=False, kind="stable").reset_index(drop=True)
+    order = frame.sort_values(["reach", "influence"], ascending=False, kind="stable")
+    return order.reset_index(drop=True)

@@ -13,8 +13,10 @@ Matplotlib is imported only when a chart is drawn, so ``model`` does not need it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .sensitivity import Swing, Uncertainty
 
@@ -85,21 +87,46 @@ def tornado_chart(
     return ax
 
 
-def interval_chart(u: Uncertainty, title: str = "", ax: Axes | None = None, **kw: Any) -> Axes:
-    """Each target's median and 90% interval across the draws, and the point estimate."""
+def interval_chart(
+    u: Uncertainty,
+    thresholds: Mapping[str, float] | None = None,
+    title: str = "",
+    ax: Axes | None = None,
+) -> Axes:
+    """Each target's median and 90% interval across the draws, and the point estimate.
+
+    The axis is logarithmic so that rare causes stay visible; ``thresholds`` (target to
+    probability, e.g. the urgent rules') are marked with red crosses.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
 
     frame = u.to_frame().iloc[::-1]
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.32 * len(frame) + 1.4), layout="constrained")
-    y = range(len(frame))
+    y = list(range(len(frame)))
     ax.hlines(y, frame["q05"], frame["q95"], color="#2c7fb8", linewidth=3, label="90% interval")
-    ax.plot(frame["median"], y, "o", color="#2c7fb8", label="median", **kw)
+    ax.plot(frame["median"], y, "o", color="#2c7fb8", label="median")
     ax.plot(frame["point"], y, "|", color="black", markersize=12, label="point estimate")
-    ax.set_yticks(list(y), list(frame.index), fontsize=8)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel(f"posterior probability ({u.draws} draws of every parameter)")
+    marks = [
+        (i, thresholds[t]) for i, t in enumerate(frame.index) if thresholds and t in thresholds
+    ]
+    if marks:
+        ax.plot(
+            [m[1] for m in marks],
+            [m[0] for m in marks],
+            "x",
+            color="#c0392b",
+            markersize=8,
+            label="triage threshold",
+        )
+    ax.set_yticks(y, list(frame.index), fontsize=8)
+    ax.set_xscale("log")
+    low = float(np.nanmin(frame["q05"].to_numpy()))
+    ax.set_xlim(max(1e-4, 0.5 * low) if low > 0 else 1e-4, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    ax.set_xlabel(f"posterior probability, log scale ({u.draws} draws of every number)")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return ax

@@ -253,7 +253,8 @@ def test_robust_scenario_has_no_flips(tiny: DiagnosticModel) -> None:
 def test_red_flag_influence_agrees_with_robustness(tiny: DiagnosticModel) -> None:
     frame = red_flag_influence(tiny, FRAGILE)
     assert set(frame["rule"]) == {"clot", "strain.severe"}
-    assert (frame["influence"] >= 0).all()
-    assert list(frame["influence"]) == sorted(frame["influence"], reverse=True)
+    assert (frame["influence"] >= 0).all() and (frame["reach"] >= 0).all()
+    assert list(frame["reach"]) == sorted(frame["reach"], reverse=True)
     flagged = {(r.rule, r.key) for r in frame.itertuples() if r.flips}
+    assert flagged == {(r.rule, r.key) for r in frame.itertuples() if r.reach >= 1.0}
     assert flagged == {(f.rule, f.key) for f in robustness(tiny, FRAGILE)}
