@@ -9,6 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from model import DiagnosticModel
+
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "sensitivity_analysis.ipynb"
 # Papermill-style injection: a cell right after the one tagged `parameters`.
 CI_PARAMETERS = "DRAWS = 8\nEVERY = 7"
@@ -54,3 +56,14 @@ def test_notebook_runs(tmp_path: Path) -> None:
         if "image/png" in o.get("data", {})
     ]
     assert len(images) == 3  # one figure (tornado + intervals) per scenario
+
+
+def test_diagnosis_shows_itself_in_jupyter(tiny: DiagnosticModel) -> None:
+    d = tiny.diagnose({"trip": "no", "age": "young", "swelling": "yes", "snap": "no"})
+    page = d._repr_html_()
+    assert "Seek medical care today" in page and "possible clot: 11%" in page
+    assert page.index("Strain") < page.index("Clot") < page.index("Bump")  # ranked
+    assert "<th>before evidence</th>" in page and "1.7%" in page  # the clot prior
+    frame = d.to_frame()
+    assert list(frame.index) == ["strain", "clot", "bump"]
+    assert frame.loc["clot", "shift"] == pytest.approx(d.probability("clot") - 0.016579, abs=1e-6)
