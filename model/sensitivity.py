@@ -10,6 +10,10 @@ its own when a faster engine is plugged in. Two exact shortcuts save work today:
   posterior, so it is not re-evaluated;
 - a triage threshold does not move any posterior, so only the triage is recomputed.
 
+The sweep over parameter ends is memoised per (model, evidence, parameters), so
+``one_way`` for several targets, ``robustness`` and ``red_flag_influence`` on one scenario
+share it; a model is treated as immutable once built.
+
 Targets are a cause id (``"dvt"``: P(cause not in its first state)) or ``"cause.state"``
 (``"calf_strain.grade_3"``: P(cause = state)).
 

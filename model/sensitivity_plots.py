@@ -32,20 +32,28 @@ def short_label(key: str) -> str:
     >>> short_label('causes:dvt.odds_ratios."recent_immobility.yes"')
     'dvt: OR recent_immobility=yes'
     >>> short_label("findings:one_leg_swelling.causes.dvt")
-    'one_leg_swelling | dvt'
+    'P(one_leg_swelling | dvt)'
+    >>> short_label("causes:calf_strain.baseline.grade_3")
+    'calf_strain: baseline rate grade_3'
+    >>> short_label("findings:one_leg_swelling.leak")
+    'P(one_leg_swelling | no cause)'
     """
     section, _, rest = key.partition(":")
     rest = rest.replace('"', "")
     if section == "causes":
         cause, _, what = rest.partition(".")
         what = what.replace("odds_ratios.", "OR ").replace("table.rows.", "row ")
+        what = (
+            "baseline rate" if what == "baseline" else what.replace("baseline.", "baseline rate ")
+        )
         if what.startswith("OR "):
             parent, _, state = what[3:].rpartition(".")
             what = f"OR {parent}={state}"
         return f"{cause}: {what}"
     if section == "findings":
         finding, _, what = rest.partition(".")
-        return f"{finding} | {what.removeprefix('causes.')}"
+        given = "no cause" if what == "leak" else what.removeprefix("causes.")
+        return f"P({finding} | {given})"
     if section == "risk_factors":
         factor, _, state = rest.rpartition(".")
         return f"P({factor.removesuffix('.prevalence')}={state})"
@@ -82,7 +90,7 @@ def tornado_chart(
     ax.set_yticks(range(len(shown)), [short_label(s.key) for s in shown], fontsize=8)
     ax.set_xlabel("posterior probability (light: parameter at its low end, dark: high end)")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8, framealpha=0.9)
     ax.grid(axis="x", alpha=0.3)
     return ax
 
@@ -99,7 +107,7 @@ def interval_chart(
     probability, e.g. the urgent rules') are marked with red crosses.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import FuncFormatter
 
     frame = u.to_frame().iloc[::-1]
     if ax is None:
@@ -124,9 +132,9 @@ def interval_chart(
     ax.set_xscale("log")
     low = float(np.nanmin(frame["q05"].to_numpy()))
     ax.set_xlim(max(1e-4, 0.5 * low) if low > 0 else 1e-4, 1.0)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100 * x:g}%"))
     ax.set_xlabel(f"posterior probability, log scale ({u.draws} draws of every number)")
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="best", fontsize=8, framealpha=0.9)
     ax.grid(axis="x", alpha=0.3)
     return ax
