@@ -122,15 +122,17 @@ class Diagnosis:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(c.label)}</td><td style='text-align:right'>{c.probability:.1%}</td>"
-            f"<td><div style='background:#c0392b;height:0.8em;width:{max(1, round(c.probability * 200))}px'>"
-            "</div></td></tr>"
+            f"<tr><td style='text-align:left'>{html.escape(c.label)}</td>"
+            f"<td style='text-align:right'>{c.probability:.1%}</td>"
+            f"<td style='text-align:left;width:200px'><div style='background:#c0392b;height:0.8em;width:{max(1, round(c.probability * 200))}px'>"
+            f"</div></td><td style='text-align:right;color:#666'>{c.prior:.1%}</td></tr>"
             for c in self.causes
         )
         reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.triage.reasons)
         return (
             f"<div><b>{html.escape(self.triage.title)}</b> ({self.triage.level})<ul>{reasons}</ul>"
-            f"<table><tr><th>cause</th><th>probability</th><th></th></tr>{rows}</table>"
+            "<table><tr><th style='text-align:left'>cause</th><th>probability</th><th></th>"
+            f"<th>before evidence</th></tr>{rows}</table>"
             f"<p><i>{html.escape(DISCLAIMER)}</i></p></div>"
         )
 

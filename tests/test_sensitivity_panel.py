@@ -1,0 +1,38 @@
+"""The explorer's Sensitivity panel renders a tornado for the current scenario (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = f"""
+import importlib.util
+from model import load_model
+
+spec = importlib.util.spec_from_file_location("panel", {str(ROOT / "app" / "panels" / "sensitivity.py")!r})
+panel = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(panel)
+panel.render(load_model({str(ROOT / "tests" / "data" / "tiny")!r}), EVIDENCE)
+"""
+
+
+def _app(evidence: dict[str, str]) -> AppTest:
+    return AppTest.from_string(f"EVIDENCE = {evidence!r}\n" + SCRIPT, default_timeout=30)
+
+
+def test_panel_draws_tornado_and_reports_a_fragile_call() -> None:
+    at = _app({"trip": "no", "age": "young", "swelling": "yes", "snap": "no"}).run()
+    assert not at.exception
+    assert at.selectbox(key="sensitivity_target").value == "strain"
+    at.selectbox(key="sensitivity_target").set_value("clot").run()
+    assert not at.exception
+    assert "change the triage level (urgent)" in at.warning[0].value
+    assert at.get("vega_lite_chart")  # the tornado
+
+
+def test_panel_says_when_the_call_is_robust() -> None:
+    at = _app({"swelling": "no", "snap": "no"}).run()
+    assert not at.exception
+    assert "No single number changes the triage level (self_care)" in at.success[0].value
