@@ -5,7 +5,7 @@ Run with ``make run`` or ``streamlit run app/explorer.py -- --priors DIR``.
 This page only draws: ``*_ui()`` functions draw widgets and return plain values, the
 numbers come from ``model/`` through the cached ``get_model`` and ``diagnose``, and the
 tables and chart data from the pure helpers in ``app/views.py``, ``app/graph.py`` and
-``app/overrides.py``. Extra tabs plug in through ``app/panels.py``.
+``app/overrides.py``. Extra tabs plug in through ``app/panels/``.
 """
 
 from __future__ import annotations
@@ -417,7 +417,7 @@ def main() -> None:
         numbers_ui(priors, overrides, model)
     with tabs[4]:
         try_number_ui(priors, base, model)
-    # Extension point: panels registered in app/panels.py (Sensitivity, Why this cause).
+    # Extension point: panels registered in app/panels/__init__.py.
     for tab, panel in zip(tabs[len(builtin) :], EXTRA_PANELS, strict=True):
         with tab:
             panel.render(model, answers)

@@ -25,7 +25,9 @@ def _app(evidence: dict[str, str]) -> AppTest:
 def test_panel_draws_tornado_and_reports_a_fragile_call() -> None:
     at = _app({"trip": "no", "age": "young", "swelling": "yes", "snap": "no"}).run()
     assert not at.exception
+    assert not at.get("vega_lite_chart"), "nothing is computed until the user asks"
     assert at.selectbox(key="sensitivity_target").value == "strain"
+    at.toggle(key="sensitivity_run").set_value(True).run()
     at.selectbox(key="sensitivity_target").set_value("clot").run()
     assert not at.exception
     assert "change the triage level (urgent)" in at.warning[0].value
@@ -34,5 +36,6 @@ def test_panel_draws_tornado_and_reports_a_fragile_call() -> None:
 
 def test_panel_says_when_the_call_is_robust() -> None:
     at = _app({"swelling": "no", "snap": "no"}).run()
+    at.toggle(key="sensitivity_run").set_value(True).run()
     assert not at.exception
     assert "No single number changes the triage level (self_care)" in at.success[0].value

@@ -31,7 +31,7 @@ def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str,
     return str(target), int(bars)
 
 
-def tornado(swings: Sequence[Swing], target: str, bars: int) -> alt.Chart:
+def tornado(swings: Sequence[Swing], target: str, bars: int) -> alt.LayerChart:
     """An Altair tornado: each number moved from its low to its high end, one at a time."""
     frame = tornado_frame(swings[:bars]).reset_index()
     frame["number"] = frame["key"].map(short_label)
@@ -61,7 +61,8 @@ def tornado(swings: Sequence[Swing], target: str, bars: int) -> alt.Chart:
         .encode(x="p_value:Q", x2="at high end", y=y, tooltip=tooltip)
     )
     point = alt.Chart(frame.head(1)).mark_rule(color="black").encode(x="p_value:Q")
-    return (low + high + point).properties(height=22 * len(frame) + 40)
+    layered: alt.LayerChart = (low + high + point).properties(height=22 * len(frame) + 40)
+    return layered
 
 
 def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
@@ -72,6 +73,11 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         "range (light: low end, dark: high end) and shows where the probability goes."
     )
     target, bars = target_ui(model, evidence)
+    # Streamlit runs every tab on each rerun: compute only when asked, so that answering
+    # a question stays fast.
+    if not st.toggle("Run the analysis for this scenario", key="sensitivity_run"):
+        st.info("Switch on to move every number across its range (a few seconds).")
+        return
     swings = one_way(model, evidence, target)
     st.altair_chart(tornado(swings, target, bars), width="stretch")
     level = model.diagnose(evidence).triage.level

@@ -5,17 +5,8 @@ A panel receives the model in use (with any "Try a number" overrides applied) an
 current answers (``{variable id: state}``, unanswered questions left out), draws with
 ``st.*`` calls, and returns nothing. Keep its computation in ``model/`` and cache it.
 
-To add a panel, write a module with a ``render`` function and append it here::
-
-    from app import sensitivity
-    EXTRA_PANELS.append(Panel("Sensitivity", sensitivity.render))
-
-Planned (not implemented yet):
-
-- **Sensitivity**: which prior numbers, moved across their ranges, change the current
-  ranking or triage the most (a tornado chart over ``model.spec.entries``).
-- **Why this cause / next questions**: the evidence that supports the top causes, and
-  the unanswered questions whose answer would change the picture most.
+To add a panel, write a module in this package with a ``render`` function and append
+it to ``EXTRA_PANELS`` below.
 """
 
 from __future__ import annotations
@@ -36,6 +27,8 @@ class Panel:
     render: Render
 
 
-EXTRA_PANELS: list[Panel] = []
-# EXTRA_PANELS.append(Panel("Sensitivity", sensitivity.render))          # planned
-# EXTRA_PANELS.append(Panel("Why this cause / next questions", why.render))  # planned
+from app.panels import sensitivity  # noqa: E402 - the registry above is what it extends
+
+EXTRA_PANELS: list[Panel] = [
+    Panel("Sensitivity", sensitivity.render),
+]
