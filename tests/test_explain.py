@@ -137,3 +137,58 @@ def test_a_diagnosis_built_by_hand_cannot_explain(tiny: DiagnosticModel) -> None
     bare = Diagnosis(d.evidence, d.causes, d.triage)
     with pytest.raises(ValueError, match="needs a diagnosis made by DiagnosticModel.diagnose"):
         bare.explain("clot")
+
+
+def test_cli_prints_the_waterfall_after_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from model.cli import main
+
+    assert (
+        main(
+            [
+                "diagnose",
+                "--priors",
+                "tests/data/tiny",
+                "--explain",
+                "strain=severe",
+                "swelling=yes",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.index("TRIAGE:") < out.index("Why P(strain=severe) = ")
+    assert 'findings:swelling.causes."strain.severe" = 0.5 (made_up_2020)' in out
+
+
+def test_cli_json_includes_the_explanation(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from model.cli import main
+
+    assert (
+        main(
+            [
+                "diagnose",
+                "--json",
+                "--priors",
+                "tests/data/tiny",
+                "--explain",
+                "clot",
+                "trip=yes",
+                "swelling=yes",
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    x = out["explanation"]
+    assert x["cause"] == "clot" and x["method"] == "shapley"
+    total = sum(c["log_odds"] for c in x["contributions"])
+    assert total == pytest.approx(x["posterior_log_odds"] - x["prior_log_odds"], abs=1e-9)
+
+
+def test_cli_bad_explain_cause_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from model.cli import main
+
+    assert main(["diagnose", "--priors", "tests/data/tiny", "--explain", "clott"]) == 2
+    assert capsys.readouterr().err.startswith("calfdx: error: unknown cause 'clott'")
