@@ -72,6 +72,10 @@ class Diagnosis:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {c.id: c for c in self.causes})
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickles (st.cache_data, multiprocessing) carry the numbers, not the whole model.
+        return {**self.__dict__, "_model": None}
+
     def cause(self, cause: str) -> CauseResult:
         """The result for one cause id."""
         if cause not in self._by_id:

@@ -192,3 +192,14 @@ def test_cli_bad_explain_cause_exits_2(capsys: pytest.CaptureFixture[str]) -> No
 
     assert main(["diagnose", "--priors", "tests/data/tiny", "--explain", "clott"]) == 2
     assert capsys.readouterr().err.startswith("calfdx: error: unknown cause 'clott'")
+
+
+def test_a_pickled_diagnosis_leaves_the_model_behind(tiny: DiagnosticModel) -> None:
+    import pickle
+
+    d = tiny.diagnose({"trip": "yes"})
+    back = pickle.loads(pickle.dumps(d))
+    assert back == d and back.triage == d.triage
+    assert len(pickle.dumps(d)) < 5000
+    with pytest.raises(ValueError, match="needs a diagnosis made by DiagnosticModel.diagnose"):
+        back.explain("clot")
