@@ -121,7 +121,11 @@ def run_interview(
         say(_prompt(q, len(asked) + 1, variable))
         while True:
             say("answer> ", end="")
-            line = stdin.readline()
+            try:
+                line = stdin.readline()
+            except KeyboardInterrupt:  # Ctrl-C: stop asking, still diagnose
+                line = "quit\n"
+                say()
             if not line:
                 if echo:
                     say("<end of input>")
