@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Protocol
 
 from .diagnosis import CauseResult, Diagnosis, decide_triage
 from .errors import ImpossibleEvidenceError
 from .evidence import EvidenceLike, check_evidence
+from .explain import Explanation, explain, raised_by
 from .loader import load_spec
 from .network import Format, VariableEliminationEngine, build_network, write_network
+from .questions import Question, next_questions
 from .spec import ModelSpec, Variable
 from .tables import Array
 
@@ -100,8 +102,19 @@ class DiagnosticModel:
         self.priors  # noqa: B018 - computed first so results carry the no-evidence prior
         results = self._results(given)
         ranked = tuple(sorted(results, key=lambda c: -c.probability))
-        triage = decide_triage(self.spec, {c.id: c for c in results}, given)
-        return Diagnosis(given, ranked, triage, log_p)
+        why = partial(raised_by, self, given, cache={})
+        triage = decide_triage(self.spec, {c.id: c for c in results}, given, why)
+        return Diagnosis(given, ranked, triage, log_p, _model=self)
+
+    def explain(self, evidence: EvidenceLike, cause: str, state: str | None = None) -> Explanation:
+        """Each evidence item's share of the change in log-odds of a cause (``model.explain``)."""
+        return explain(self, evidence, cause, state)
+
+    def next_questions(
+        self, evidence: EvidenceLike | None = None, k: int = 5, red_flags: bool = False
+    ) -> list[Question]:
+        """The ``k`` most informative unanswered questions (``model.questions``)."""
+        return next_questions(self, evidence or {}, k, red_flags)
 
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:
         """A new model with some prior numbers replaced (see ``ModelSpec.with_values``)."""

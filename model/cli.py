@@ -57,10 +57,30 @@ def _model(args: argparse.Namespace) -> DiagnosticModel:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    """Print the ranked causes and triage for the given evidence."""
+    """Print the ranked causes and triage, and the waterfall of ``--explain CAUSE[=STATE]``."""
     model = _model(args)
     d = model.diagnose(parse_items(args.items))
-    print(json.dumps(d.to_dict(), indent=2) if args.json else format_table(d))
+    explanation = None
+    if args.explain:
+        cause, _, state = args.explain.partition("=")
+        explanation = d.explain(cause.strip(), state.strip() or None)
+    if args.json:
+        out = d.to_dict()
+        if explanation is not None:
+            out["explanation"] = explanation.to_dict()
+        print(json.dumps(out, indent=2))
+    else:
+        print(format_table(d))
+        if explanation is not None:
+            print(f"\n{explanation}")
+    return 0
+
+
+def cmd_interview(args: argparse.Namespace) -> int:
+    """Ask the most informative question next until the triage is settled (``model.interview``)."""
+    from .interview import run_interview
+
+    run_interview(_model(args), sys.stdin, sys.stdout, max_questions=args.max_questions)
     return 0
 
 
@@ -134,7 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the contract's JSON object")
     p.add_argument("--priors", default=None, help="priors folder (default: the shipped priors/)")
+    p.add_argument(
+        "--explain",
+        metavar="CAUSE[=STATE]",
+        default=None,
+        help="also show each item's share of the change in that cause's log-odds",
+    )
     p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser(
+        "interview", help="answer the most informative question next, until triage is settled"
+    )
+    p.add_argument("--priors", default=None, help="priors folder (default: the shipped priors/)")
+    p.add_argument("--max-questions", type=int, default=None, metavar="N", help="ask at most N")
+    p.set_defaults(func=cmd_interview)
 
     p = sub.add_parser("export", help="write the network for other Bayesian-network tools")
     p.add_argument("out", metavar="OUT")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,9 @@ from .spec import LEVELS, Level, ModelSpec, TriageRule
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .api import DiagnosticModel
+    from .explain import Explanation
 
 DISCLAIMER = (
     "Decision support, not a diagnosis: calfdx weighs what you report against published "
@@ -64,9 +67,14 @@ class Diagnosis:
     triage: Triage
     log_evidence: float = 0.0
     _by_id: dict[str, CauseResult] = field(default_factory=dict, repr=False, compare=False)
+    _model: DiagnosticModel | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {c.id: c for c in self.causes})
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickles (st.cache_data, multiprocessing) carry the numbers, not the whole model.
+        return {**self.__dict__, "_model": None}
 
     def cause(self, cause: str) -> CauseResult:
         """The result for one cause id."""
@@ -84,6 +92,22 @@ class Diagnosis:
                 f"unknown state '{state}' for {cause}; {one_of(state, result.states)}"
             )
         return result.states[state]
+
+    def explain(self, cause: str, state: str | None = None) -> Explanation:
+        """Each evidence item's share of the change in log-odds of ``cause`` (see ``model.explain``).
+
+        Raises
+        ------
+        UnknownCauseError
+            For an unknown cause or state.
+        ValueError
+            When the diagnosis was not made by ``DiagnosticModel.diagnose``.
+        """
+        from .explain import explain
+
+        if self._model is None:
+            raise ValueError("explain() needs a diagnosis made by DiagnosticModel.diagnose")
+        return explain(self._model, self.evidence, cause, state)
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON shape: evidence, ranked causes, triage."""
@@ -170,12 +194,16 @@ def supporting_evidence(spec: ModelSpec, cause: str, evidence: Mapping[str, str]
 
 
 def decide_triage(
-    spec: ModelSpec, causes: Mapping[str, CauseResult], evidence: Mapping[str, str]
+    spec: ModelSpec,
+    causes: Mapping[str, CauseResult],
+    evidence: Mapping[str, str],
+    why: Callable[[TriageRule], list[str]] | None = None,
 ) -> Triage:
     """The highest level any rule fires; self-care when none does.
 
     Rules are thresholds on posteriors only, so a benign picture elsewhere cannot mask a
-    red flag whose probability has crossed its threshold.
+    red flag whose probability has crossed its threshold. ``why(rule)`` names the
+    evidence behind a fired rule (``supporting_evidence`` when not given).
     """
     variables = spec.variables
     fired: list[tuple[TriageRule, float]] = []
@@ -187,8 +215,8 @@ def decide_triage(
     level: Level = fired[0][0].level if fired else "self_care"
     reasons = []
     for rule, p in fired:
-        why = supporting_evidence(spec, rule.cause, evidence)
-        given = f", given {', '.join(why[:4])}" if why else ""
+        items = why(rule) if why else supporting_evidence(spec, rule.cause, evidence)
+        given = f", given {', '.join(items[:4])}" if items else ""
         reasons.append(
             f"{rule.reason}: {p:.0%} (raises to {rule.level} from {rule.threshold.value:.0%}){given}"
         )

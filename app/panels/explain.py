@@ -1,0 +1,141 @@
+"""Explorer panel: why a cause is as probable as it is, and what to ask next.
+
+``render(model, evidence)`` draws, for a cause chosen in a selectbox, a waterfall of each
+answer's share of the change in that cause's log-odds (``model.explain``), and the
+suggested next questions (``model.questions``), each answerable with one click.
+
+Answer convention: the explorer keeps answers in the URL, one query parameter per
+answered question, ``?<variable id>=<state>`` (so ``st.query_params[var_id] = state``),
+and mirrors them in the question widgets, whose session-state key is
+``answer__<variable id>``. A click here sets both, in the button's ``on_click``
+callback (callbacks run before the rerun, when widget keys may still be written), and
+Streamlit reruns the page with the new answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from model import DiagnosticModel
+from model.explain import Explanation, explain
+from model.questions import Question, rank_questions
+
+WIDGET_PREFIX = "answer__"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _explanation(
+    _model: DiagnosticModel, model_key: int, evidence: tuple[tuple[str, str], ...], cause: str
+) -> Explanation:
+    return explain(_model, dict(evidence), cause)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _questions(
+    _model: DiagnosticModel, model_key: int, evidence: tuple[tuple[str, str], ...], red: bool
+) -> list[Question]:
+    return rank_questions(_model, dict(evidence), red_flags=red)
+
+
+def waterfall_frame(x: Explanation) -> pd.DataFrame:
+    """One bar per step: the prior, each item's share, the posterior (log-odds)."""
+    rows: list[dict[str, Any]] = [
+        {"step": "prior", "start": 0.0, "end": x.prior_log_odds, "kind": "prior / posterior"}
+    ]
+    running = x.prior_log_odds
+    for c in x.contributions:
+        rows.append(
+            {
+                "step": c.item,
+                "start": running,
+                "end": running + c.log_odds,
+                "kind": "raises" if c.log_odds >= 0 else "lowers",
+            }
+        )
+        running += c.log_odds
+    rows.append(
+        {
+            "step": "posterior",
+            "start": 0.0,
+            "end": x.posterior_log_odds,
+            "kind": "prior / posterior",
+        }
+    )
+    frame = pd.DataFrame(rows)
+    frame["share"] = frame["end"] - frame["start"]
+    return frame
+
+
+def _answer(var_id: str, state: str) -> None:
+    st.query_params[var_id] = state
+    st.session_state[f"{WIDGET_PREFIX}{var_id}"] = state
+
+
+def _cause_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> str:
+    ranked = model.diagnose(evidence).causes
+    labels = {c.id: f"{c.label} ({c.probability:.0%})" for c in ranked}
+    choice: str = st.selectbox(
+        "Explain which cause?", list(labels), format_func=labels.__getitem__, key="explain__cause"
+    )
+    return choice
+
+
+def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
+    key = tuple(sorted(evidence.items()))
+    cause = _cause_ui(model, evidence)
+    x = _explanation(model, id(model), key, cause)
+    st.markdown(
+        f"**P({cause})**: {x.prior:.1%} with no answers, {x.posterior:.1%} now. "
+        "Bars show each answer's share of the change in log-odds"
+        + (" (averaged over every order of answering)." if x.method == "shapley" else ".")
+    )
+    if x.contributions:
+        frame = waterfall_frame(x)
+        chart = (
+            alt.Chart(frame)
+            .mark_bar()
+            .encode(
+                x=alt.X("step:N", sort=None, title=None),
+                y=alt.Y("start:Q", title="log-odds"),
+                y2="end:Q",
+                color=alt.Color(
+                    "kind:N",
+                    scale=alt.Scale(
+                        domain=["prior / posterior", "raises", "lowers"],
+                        range=["#7f8c8d", "#c0392b", "#2980b9"],
+                    ),
+                    legend=None,
+                ),
+                tooltip=["step", alt.Tooltip("share:Q", format="+.2f")],
+            )
+            .properties(height=260)
+        )
+        st.altair_chart(chart, width="stretch")
+        with st.expander("The numbers behind each share"):
+            st.dataframe(x.to_frame(), width="stretch")
+    else:
+        st.caption("No answers yet: the probability is the prior.")
+
+    red = st.toggle("Rank by red flags (DVT, compartment syndrome, rupture)", key="explain__red")
+    questions = _questions(model, id(model), key, red)[:5]
+    st.markdown("**Ask next** (expected information gain, bits)")
+    if not questions:
+        st.caption("Every question is answered.")
+    for q in questions:
+        gain = q.red_flag_gain if red else q.gain
+        st.markdown(f"{q.text} `{q.variable}`: {gain:.3f} bits")
+        cols = st.columns(len(q.answers))
+        for col, a in zip(cols, q.answers, strict=True):
+            top = max(a.causes, key=lambda c: a.causes[c])
+            col.button(
+                f"{a.label} ({a.probability:.0%})",
+                key=f"explain__ask__{q.variable}__{a.state}",
+                help=f"then {a.level}; most likely {top} {a.causes[top]:.0%}",
+                on_click=_answer,
+                args=(q.variable, a.state),
+            )

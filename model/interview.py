@@ -1,0 +1,154 @@
+"""``calfdx interview``: ask the most informative question next, then diagnose.
+
+Which question: while some urgent rule's probability lies between a third of its
+threshold and the threshold (``near_red_flag``), the question with the largest gain about
+the red flags; otherwise the largest gain about the causes (``model.questions``).
+
+When to stop: when the triage is settled, meaning no single remaining question has an
+answer that would change the triage level (each answer of each unasked question is
+computed exactly); when every question has been asked (an "unknown" answer counts as
+asked); at ``max_questions``; on "quit"; or at the end of the input.
+
+It reads lines with ``readline`` so piped input works, echoes each answer when the input
+is not a terminal (so a transcript reads well), and re-asks on a bad answer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TextIO
+
+from .questions import Question, level_of, rank_questions, red_flag_rules, rule_probabilities
+from .spec import Variable
+
+if TYPE_CHECKING:
+    from .api import DiagnosticModel
+
+UNKNOWN_WORDS = ("u", "unknown", "?", "dk")
+QUIT_WORDS = ("q", "quit", "exit")
+
+
+def near_red_flag(model: DiagnosticModel, evidence: dict[str, str]) -> list[str]:
+    """Urgent rules whose probability lies in [threshold / 3, threshold), by target."""
+    spec = model.spec
+    probs = rule_probabilities(spec, model.engine.marginals(model.cause_ids, evidence))
+    return [
+        r.target
+        for r in red_flag_rules(spec)
+        if r.threshold.value / 3 <= probs[r.target] < r.threshold.value
+    ]
+
+
+def choose(questions: list[Question], red_flag: bool) -> Question:
+    """The question to ask: largest red-flag gain when ``red_flag``, else largest gain."""
+    if red_flag:
+        return max(questions, key=lambda q: (q.red_flag_gain, q.gain))
+    return max(questions, key=lambda q: (q.gain, q.red_flag_gain))
+
+
+def parse_answer(variable: Variable, text: str) -> str | None:
+    """The state a typed answer names: its number, id, label or a unique id prefix.
+
+    Returns ``"unknown"`` or ``"quit"`` for those words, ``None`` when it names nothing.
+
+    >>> v = Variable("age_group", "risk_factor", ("under_30", "30_to_44"), "Age")
+    >>> [parse_answer(v, t) for t in ("2", "under_30", "UNDER 30", "30", "u", "q", "x")]
+    ['30_to_44', 'under_30', 'under_30', '30_to_44', 'unknown', 'quit', None]
+    """
+    word = text.strip().lower()
+    if word in UNKNOWN_WORDS:
+        return "unknown"
+    if word in QUIT_WORDS:
+        return "quit"
+    states = variable.states
+    if word.isdigit() and 1 <= int(word) <= len(states):
+        return states[int(word) - 1]
+    for s in states:
+        if word in (s.lower(), s.lower().replace("_", " "), variable.state_label(s).lower()):
+            return s
+    prefixed = [s for s in states if word and s.lower().startswith(word.replace(" ", "_"))]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def _prompt(q: Question, number: int, variable: Variable) -> str:
+    flags = ", ".join(q.answers[0].red_flags)
+    lines = [
+        f"Q{number}. {q.text} [{q.variable}]",
+        f"     (gain {q.gain:.3f} bits about the causes, {q.red_flag_gain:.3f} about {flags})",
+    ]
+    for i, a in enumerate(q.answers, 1):
+        top = sorted(a.causes, key=lambda c: -a.causes[c])[:2]
+        leads = ", ".join(f"{c} {a.causes[c]:.0%}" for c in top)
+        lines.append(
+            f"  {i}) {variable.state_label(a.state):<24} P={a.probability:6.1%} -> {a.level}; {leads}"
+        )
+    lines.append("  u) unknown   q) quit")
+    return "\n".join(lines)
+
+
+def run_interview(
+    model: DiagnosticModel, stdin: TextIO, stdout: TextIO, max_questions: int | None = None
+) -> dict[str, str]:
+    """Run the question-and-answer loop, print the diagnosis, return the evidence gathered."""
+    from .cli import format_table
+
+    def say(text: str = "", end: str = "\n") -> None:
+        stdout.write(text + end)
+        stdout.flush()
+
+    echo = not stdin.isatty()
+    evidence: dict[str, str] = {}
+    asked: set[str] = set()
+    say("calfdx interview: answer with a number or a word; u for unknown, q to quit.")
+    reason = ""
+    while not reason:
+        level = level_of(model.spec, model.engine.marginals(model.cause_ids, evidence))
+        pending = rank_questions(model, evidence, exclude=asked)
+        if not pending:
+            reason = "no questions left"
+            break
+        if not any(q.could_change(level) for q in pending):
+            reason = f"triage settled at {level}: no single remaining answer would change it"
+            break
+        if max_questions is not None and len(asked) >= max_questions:
+            reason = f"asked {max_questions} questions"
+            break
+        near = near_red_flag(model, evidence)
+        q = choose(pending, bool(near))
+        variable = model.variables[q.variable]
+        say()
+        if near:
+            say(f"(red flag near its threshold: {', '.join(near)}; asking to settle it)")
+        say(_prompt(q, len(asked) + 1, variable))
+        while True:
+            say("answer> ", end="")
+            try:
+                line = stdin.readline()
+            except KeyboardInterrupt:  # Ctrl-C: stop asking, still diagnose
+                line = "quit\n"
+                say()
+            if not line:
+                if echo:
+                    say("<end of input>")
+                reason = "end of input"
+                break
+            if echo:
+                say(line.strip())
+            answer = parse_answer(variable, line)
+            if answer is None:
+                choices = ", ".join(f"{i} or {s}" for i, s in enumerate(variable.states, 1))
+                say(f"please answer one of: {choices}; u (unknown); q (quit)")
+                continue
+            if answer == "quit":
+                reason = "stopped at your request"
+            else:
+                asked.add(q.variable)
+                if answer != "unknown":
+                    evidence[q.variable] = answer
+            break
+    say()
+    say(f"Stopped: {reason}.")
+    given = " ".join(f"{k}={v}" for k, v in evidence.items()) or "(nothing)"
+    say(f"Evidence: {given}")
+    say()
+    say(format_table(model.diagnose(evidence)))
+    return evidence

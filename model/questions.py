@@ -1,0 +1,240 @@
+"""What to ask next: unanswered findings and risk factors ranked by value of information.
+
+Two uncertainty targets, both in bits:
+
+- **causes**: the sum of the causes' marginal entropies, ``sum_c H(P(c | e))``. It
+  ignores the dependence between causes (the joint entropy would need the joint over
+  every cause), which keeps it cheap: one posterior of the causes per possible answer.
+- **red flags**: the sum, over the ``urgent`` triage rules, of the binary entropy of
+  ``P(rule's cause at its state or worse | e)``: the events that decide the triage.
+
+The information gain of a question ``Q`` is ``H(e) - sum_q P(Q=q | e) H(e, Q=q)``. For
+each cause (and each red-flag event) the expected posterior entropy never exceeds the
+current one (entropy is concave and the posteriors average back to the current
+marginal), so both gains are never negative; rounding below zero is clipped to zero.
+A question already answered gains exactly zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .diagnosis import rule_probability
+from .evidence import EvidenceLike
+from .spec import LEVELS, Level, ModelSpec, TriageRule
+from .tables import Array
+
+if TYPE_CHECKING:
+    from .api import DiagnosticModel
+
+
+def entropy(dist: Sequence[float] | Array) -> float:
+    """Shannon entropy in bits (``0 log 0 = 0``).
+
+    >>> entropy([0.5, 0.5]), entropy([1.0, 0.0])
+    (1.0, 0.0)
+    """
+    return 0.0 - float(sum(p * math.log2(p) for p in dist if p > 0.0))
+
+
+def red_flag_rules(spec: ModelSpec) -> tuple[TriageRule, ...]:
+    """The rules that raise the triage to urgent."""
+    return tuple(r for r in spec.rules if r.level == "urgent")
+
+
+def rule_probabilities(spec: ModelSpec, marginals: Mapping[str, Array]) -> dict[str, float]:
+    """P(rule's cause at its state or worse) for every rule, by the rule's target."""
+    variables = spec.variables
+    out = {}
+    for rule in spec.rules:
+        states = variables[rule.cause].states
+        dist = {s: float(p) for s, p in zip(states, marginals[rule.cause], strict=True)}
+        out[rule.target] = rule_probability(rule, dist, states)
+    return out
+
+
+def level_of(spec: ModelSpec, marginals: Mapping[str, Array]) -> Level:
+    """The triage level the rules give for these cause marginals (as ``decide_triage``)."""
+    probs = rule_probabilities(spec, marginals)
+    fired = [r.level for r in spec.rules if probs[r.target] >= r.threshold.value]
+    return max(fired, key=LEVELS.index, default="self_care")
+
+
+def cause_entropy(marginals: Mapping[str, Array], causes: Sequence[str]) -> float:
+    """Sum of the causes' marginal entropies, in bits."""
+    return sum(entropy(marginals[c]) for c in causes)
+
+
+def red_flag_entropy(spec: ModelSpec, marginals: Mapping[str, Array]) -> float:
+    """Sum of the binary entropies of the urgent rules' events, in bits."""
+    probs = rule_probabilities(spec, marginals)
+    return sum(entropy([probs[r.target], 1.0 - probs[r.target]]) for r in red_flag_rules(spec))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One possible answer to a question: how likely it is and where it would lead.
+
+    ``causes`` is every cause's probability (present) after this answer, ``red_flags``
+    the urgent rules' probabilities by target, ``level`` the triage it would give.
+    """
+
+    state: str
+    label: str
+    probability: float
+    causes: dict[str, float]
+    red_flags: dict[str, float]
+    level: Level
+
+
+@dataclass(frozen=True)
+class Question:
+    """An unanswered variable ranked by expected information gain (bits)."""
+
+    variable: str
+    kind: str
+    text: str
+    gain: float
+    red_flag_gain: float
+    answers: tuple[Answer, ...]
+
+    def could_change(self, level: Level) -> bool:
+        """Whether some possible answer gives another triage level than ``level``."""
+        return any(a.level != level for a in self.answers if a.probability > 0.0)
+
+    def __repr__(self) -> str:
+        return f"{self.variable}: {self.gain:.4f} bits ({self.red_flag_gain:.4f} red flag)"
+
+    def __str__(self) -> str:
+        top = sorted(self.answers[0].causes, key=lambda c: -max(a.causes[c] for a in self.answers))
+        lines = [
+            f"{self.text} [{self.variable}]  gain {self.gain:.3f} bits, "
+            f"red flags {self.red_flag_gain:.3f} bits"
+        ]
+        for a in self.answers:
+            shown = ", ".join(f"{c} {a.causes[c]:.0%}" for c in top[:3])
+            flags = ", ".join(f"{t} {p:.1%}" for t, p in a.red_flags.items())
+            lines.append(
+                f"  {a.state:<14} P={a.probability:5.1%} -> {a.level}; {shown}; red flags: {flags}"
+            )
+        return "\n".join(lines)
+
+
+def _gain(before: float, after: Sequence[tuple[float, float]]) -> float:
+    return max(0.0, before - sum(p * h for p, h in after))
+
+
+def candidates(model: DiagnosticModel, evidence: Mapping[str, str]) -> list[str]:
+    """Risk factors and findings not yet in the evidence, in network order."""
+    return [
+        v
+        for v, var in model.variables.items()
+        if var.kind in ("risk_factor", "finding") and v not in evidence
+    ]
+
+
+def question(
+    model: DiagnosticModel,
+    evidence: Mapping[str, str],
+    variable: str,
+    answer_probs: Array | None = None,
+    now: Mapping[str, Array] | None = None,
+) -> Question:
+    """Score one question against checked evidence (gain zero when it is already answered).
+
+    ``answer_probs`` is ``P(variable | evidence)`` and ``now`` the causes' marginals given
+    the evidence, when already known.
+    """
+    spec = model.spec
+    causes = model.cause_ids
+    var = model.variables[variable]
+    if now is None:
+        now = model.engine.marginals(causes, evidence)
+    h_causes, h_flags = cause_entropy(now, causes), red_flag_entropy(spec, now)
+    if answer_probs is None:
+        answer_probs = model.engine.marginals([variable], evidence)[variable]
+    answers = []
+    after: list[tuple[float, float]] = []
+    after_flags: list[tuple[float, float]] = []
+    flags = red_flag_rules(spec)
+    for state, p in zip(var.states, answer_probs, strict=True):
+        p = float(p)
+        if variable in evidence:
+            post = now
+        elif p > 0.0:
+            post = model.engine.marginals(causes, {**evidence, variable: state})
+        else:
+            post = {c: np.full(len(now[c]), np.nan) for c in causes}
+        if p > 0.0:
+            after.append((p, cause_entropy(post, causes)))
+            after_flags.append((p, red_flag_entropy(spec, post)))
+        probs = rule_probabilities(spec, post) if p > 0.0 else {}
+        answers.append(
+            Answer(
+                state,
+                var.state_label(state),
+                p,
+                {c: float(1.0 - post[c][0]) for c in causes},
+                {r.target: probs.get(r.target, math.nan) for r in flags},
+                level_of(spec, post) if p > 0.0 else "self_care",
+            )
+        )
+    if variable in evidence:
+        gain = flag_gain = 0.0
+    else:
+        gain, flag_gain = _gain(h_causes, after), _gain(h_flags, after_flags)
+    return Question(variable, var.kind, var.question or var.label, gain, flag_gain, tuple(answers))
+
+
+def rank_questions(
+    model: DiagnosticModel,
+    evidence: EvidenceLike,
+    red_flags: bool = False,
+    exclude: Collection[str] = (),
+) -> list[Question]:
+    """Every unanswered risk factor and finding, most informative first.
+
+    Ranked by gain about the causes, or about the red flags when ``red_flags`` is set
+    (ties broken by the other gain, then by network order). Variables in ``exclude``
+    (asked already, answered "unknown") are left out.
+    """
+    given = model.check(evidence)
+    pending = [v for v in candidates(model, given) if v not in exclude]
+    if not pending:
+        return []
+    # One small query per variable: engines that build the joint over the query
+    # variables (pgmpy's) blow up when asked for many findings at once.
+    probs = {v: model.engine.marginals([v], given)[v] for v in pending}
+    now = model.engine.marginals(model.cause_ids, given)
+    scored = [question(model, given, v, probs[v], now) for v in pending]
+    if red_flags:
+        return sorted(scored, key=lambda q: (-q.red_flag_gain, -q.gain))
+    return sorted(scored, key=lambda q: (-q.gain, -q.red_flag_gain))
+
+
+def next_questions(
+    model: DiagnosticModel, evidence: EvidenceLike, k: int = 5, red_flags: bool = False
+) -> list[Question]:
+    """The ``k`` most informative unanswered questions (see ``rank_questions``).
+
+    Examples
+    --------
+    >>> from model import load_model
+    >>> tiny = load_model("tests/data/tiny")
+    >>> qs = next_questions(tiny, {"trip": "yes"}, k=2)
+    >>> [q.variable for q in qs]
+    ['snap', 'swelling']
+    >>> all(q.gain >= 0 for q in qs), round(sum(a.probability for a in qs[0].answers), 9)
+    (True, 1.0)
+    """
+    return rank_questions(model, evidence, red_flags)[:k]
+
+
+def settled(questions: Sequence[Question], level: Level) -> bool:
+    """True when no single remaining question has an answer that changes ``level``."""
+    return not any(q.could_change(level) for q in questions)

@@ -1,0 +1,205 @@
+"""Explanations: the parts sum to the whole, and carry the numbers behind them."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from model import DiagnosticModel, UnknownCauseError
+from model.diagnosis import Diagnosis
+from model.explain import explain, logit
+
+VIGNETTES = {
+    v["id"]: v
+    for v in tomllib.loads((Path(__file__).parent / "vignettes.toml").read_text())["vignette"]
+}
+TINY_CASES = [
+    ({}, "clot", None),
+    ({"trip": "yes"}, "clot", None),
+    ({"trip": "yes", "swelling": "yes", "age": "old"}, "clot", None),
+    ({"trip": "no", "swelling": "yes", "age": "old"}, "strain", "severe"),
+    ({"swelling": "yes", "snap": "yes"}, "strain", None),  # snap settles strain: clipped
+    ({"swelling": "no", "trip": "yes"}, "bump", None),
+]
+
+
+@pytest.mark.parametrize("method", ["shapley", "sequential"])
+@pytest.mark.parametrize(("evidence", "cause", "state"), TINY_CASES)
+def test_parts_sum_to_the_total_on_tiny(
+    tiny: DiagnosticModel, evidence: dict[str, str], cause: str, state: str | None, method: str
+) -> None:
+    x = explain(tiny, evidence, cause, state, method=method)  # type: ignore[arg-type]
+    assert abs(sum(c.log_odds for c in x.contributions) - x.total) < 1e-9
+    assert sorted(c.variable for c in x.contributions) == sorted(evidence)
+    d = tiny.diagnose(evidence)
+    assert x.posterior == pytest.approx(d.probability(cause, state), abs=1e-12)
+    assert x.prior == pytest.approx(tiny.diagnose({}).probability(cause, state), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "vid",
+    [
+        "dvt_few_signs_immobility_one_leg_swelling",
+        "achilles_rupture_on_known_tendinopathy",
+        "doms_after_hill_session",
+        "dvt_after_long_haul_flight",
+    ],
+)
+def test_parts_sum_to_the_total_on_shipped_vignettes(model: DiagnosticModel, vid: str) -> None:
+    evidence = VIGNETTES[vid]["evidence"]
+    top = model.diagnose(evidence).causes[0].id
+    for cause in dict.fromkeys([top, "dvt"]):
+        x = explain(model, evidence, cause)
+        assert x.method == "shapley" and x.evaluations == 2 ** len(evidence)
+        assert abs(sum(c.log_odds for c in x.contributions) - x.total) < 1e-9
+        assert math.isclose(x.posterior_log_odds - x.prior_log_odds, x.total)
+
+
+def test_shapley_of_two_items_averages_both_orders(tiny: DiagnosticModel) -> None:
+    ev = {"trip": "yes", "swelling": "yes"}
+
+    def lo(e: dict[str, str]) -> float:
+        return logit(tiny.diagnose(e).probability("clot"))
+
+    alone = lo({"trip": "yes"}) - lo({})
+    second = lo(ev) - lo({"swelling": "yes"})
+    x = explain(tiny, ev, "clot")
+    share = {c.variable: c.log_odds for c in x.contributions}
+    assert share["trip"] == pytest.approx((alone + second) / 2, abs=1e-12)
+
+
+def test_more_than_eight_items_use_the_documented_order(model: DiagnosticModel) -> None:
+    ev = {
+        "one_leg_swelling": "yes", "age_group": "45_to_59", "warmth_redness": "yes",
+        "recent_immobility": "yes", "bruising": "no", "pop_at_onset": "no", "cramping": "no",
+        "both_legs": "no", "vascular_risk": "yes",
+    }  # fmt: skip
+    x = explain(model, ev, "dvt")
+    assert x.method == "sequential" and x.evaluations == len(ev) + 1
+    assert abs(sum(c.log_odds for c in x.contributions) - x.total) < 1e-9
+    assert "sequential, risk factors then findings" in str(x)
+
+
+def test_each_item_carries_its_numbers_and_sources(model: DiagnosticModel) -> None:
+    x = explain(model, {"one_leg_swelling": "yes", "recent_immobility": "yes"}, "dvt")
+    numbers = {c.variable: [e.key for e in c.numbers] for c in x.contributions}
+    assert numbers == {
+        "one_leg_swelling": [
+            "findings:one_leg_swelling.causes.dvt",
+            "findings:one_leg_swelling.leak",
+        ],
+        "recent_immobility": ['causes:dvt.odds_ratios."recent_immobility.yes"'],
+    }
+    assert all(e.sources for c in x.contributions for e in c.numbers)
+    frame = x.to_frame()
+    assert list(frame.index) == [c.item for c in x.contributions]
+    assert frame["running_log_odds"].iloc[-1] == pytest.approx(x.posterior_log_odds)
+    text = str(x)
+    assert text.startswith("Why P(dvt) = ") and "= posterior" in text and "goodacre2005" in text
+
+
+def test_diagnosis_explain_and_triage_reasons_use_it(model: DiagnosticModel) -> None:
+    d = model.diagnose(
+        {"one_leg_swelling": "yes", "warmth_redness": "yes", "recent_immobility": "yes"}
+    )
+    x = d.explain("dvt")
+    assert x.posterior == pytest.approx(d.probability("dvt"))
+    dvt_reason = next(r for r in d.triage.reasons if r.startswith("possible deep vein"))
+    top = x.raising()[0]
+    assert f"given {top.item} (+" in dvt_reason
+    assert "recent_immobility" not in dvt_reason  # risk factors are the background
+
+
+@pytest.mark.parametrize(
+    ("cause", "state", "message"),
+    [
+        (
+            "clots",
+            None,
+            r"unknown cause 'clots'; valid: clot, strain, bump \(did you mean 'clot'\?\)",
+        ),
+        ("strain", "worst", "unknown state 'worst' for strain"),
+        ("trip", None, "unknown cause 'trip'"),
+    ],
+)
+def test_bad_cause_names_the_choices(
+    tiny: DiagnosticModel, cause: str, state: str | None, message: str
+) -> None:
+    with pytest.raises(UnknownCauseError, match=message):
+        tiny.diagnose({"trip": "yes"}).explain(cause, state)
+
+
+def test_a_diagnosis_built_by_hand_cannot_explain(tiny: DiagnosticModel) -> None:
+    d = tiny.diagnose({})
+    bare = Diagnosis(d.evidence, d.causes, d.triage)
+    with pytest.raises(ValueError, match="needs a diagnosis made by DiagnosticModel.diagnose"):
+        bare.explain("clot")
+
+
+def test_cli_prints_the_waterfall_after_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from model.cli import main
+
+    assert (
+        main(
+            [
+                "diagnose",
+                "--priors",
+                "tests/data/tiny",
+                "--explain",
+                "strain=severe",
+                "swelling=yes",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.index("TRIAGE:") < out.index("Why P(strain=severe) = ")
+    assert 'findings:swelling.causes."strain.severe" = 0.5 (made_up_2020)' in out
+
+
+def test_cli_json_includes_the_explanation(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from model.cli import main
+
+    assert (
+        main(
+            [
+                "diagnose",
+                "--json",
+                "--priors",
+                "tests/data/tiny",
+                "--explain",
+                "clot",
+                "trip=yes",
+                "swelling=yes",
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    x = out["explanation"]
+    assert x["cause"] == "clot" and x["method"] == "shapley"
+    total = sum(c["log_odds"] for c in x["contributions"])
+    assert total == pytest.approx(x["posterior_log_odds"] - x["prior_log_odds"], abs=1e-9)
+
+
+def test_cli_bad_explain_cause_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from model.cli import main
+
+    assert main(["diagnose", "--priors", "tests/data/tiny", "--explain", "clott"]) == 2
+    assert capsys.readouterr().err.startswith("calfdx: error: unknown cause 'clott'")
+
+
+def test_a_pickled_diagnosis_leaves_the_model_behind(tiny: DiagnosticModel) -> None:
+    import pickle
+
+    d = tiny.diagnose({"trip": "yes"})
+    back = pickle.loads(pickle.dumps(d))
+    assert back == d and back.triage == d.triage
+    assert len(pickle.dumps(d)) < 5000
+    with pytest.raises(ValueError, match="needs a diagnosis made by DiagnosticModel.diagnose"):
+        back.explain("clot")
