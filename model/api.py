@@ -104,7 +104,7 @@ class DiagnosticModel:
         ranked = tuple(sorted(results, key=lambda c: -c.probability))
         why = partial(raised_by, self, given, cache={})
         triage = decide_triage(self.spec, {c.id: c for c in results}, given, why)
-        return Diagnosis(given, ranked, triage, log_p, _model=self)
+        return Diagnosis(given, ranked, triage, log_p).with_model(self)
 
     def explain(self, evidence: EvidenceLike, cause: str, state: str | None = None) -> Explanation:
         """Each evidence item's share of the change in log-odds of a cause (``model.explain``)."""

@@ -67,14 +67,21 @@ class Diagnosis:
     triage: Triage
     log_evidence: float = 0.0
     _by_id: dict[str, CauseResult] = field(default_factory=dict, repr=False, compare=False)
-    _model: DiagnosticModel | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {c.id: c for c in self.causes})
 
+    def with_model(self, model: DiagnosticModel) -> Diagnosis:
+        """Attach the model that made this diagnosis, so ``explain`` can use it.
+
+        The model is a plain attribute, not a dataclass field: equality, ``asdict`` (which
+        Streamlit's cache hashing uses) and pickles carry the numbers, never the model.
+        """
+        object.__setattr__(self, "_model", model)
+        return self
+
     def __getstate__(self) -> dict[str, Any]:
-        # Pickles (st.cache_data, multiprocessing) carry the numbers, not the whole model.
-        return {**self.__dict__, "_model": None}
+        return {k: v for k, v in self.__dict__.items() if k != "_model"}
 
     def cause(self, cause: str) -> CauseResult:
         """The result for one cause id."""
@@ -105,9 +112,10 @@ class Diagnosis:
         """
         from .explain import explain
 
-        if self._model is None:
+        model: DiagnosticModel | None = getattr(self, "_model", None)
+        if model is None:
             raise ValueError("explain() needs a diagnosis made by DiagnosticModel.diagnose")
-        return explain(self._model, self.evidence, cause, state)
+        return explain(model, self.evidence, cause, state)
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON shape: evidence, ranked causes, triage."""

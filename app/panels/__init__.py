@@ -27,8 +27,9 @@ class Panel:
     render: Render
 
 
-from app.panels import sensitivity  # noqa: E402 - the registry above is what it extends
+from app.panels import explain, sensitivity  # noqa: E402 - the registry above is what it extends
 
 EXTRA_PANELS: list[Panel] = [
+    Panel("Why this cause / next questions", explain.render),
     Panel("Sensitivity", sensitivity.render),
 ]

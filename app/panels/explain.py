@@ -21,11 +21,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app.state import widget_key
 from model import DiagnosticModel
 from model.explain import Explanation, explain
 from model.questions import Question, rank_questions
-
-WIDGET_PREFIX = "answer__"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -73,7 +72,7 @@ def waterfall_frame(x: Explanation) -> pd.DataFrame:
 
 def _answer(var_id: str, state: str) -> None:
     st.query_params[var_id] = state
-    st.session_state[f"{WIDGET_PREFIX}{var_id}"] = state
+    st.session_state[widget_key(var_id)] = state
 
 
 def _cause_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> str:
