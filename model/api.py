@@ -6,15 +6,21 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from .diagnosis import CauseResult, Diagnosis, decide_triage
+from .engine import EnumerationEngine
 from .errors import ImpossibleEvidenceError
 from .evidence import EvidenceLike, check_evidence
 from .loader import load_spec
 from .network import Format, VariableEliminationEngine, build_network, write_network
 from .spec import ModelSpec, Variable
 from .tables import Array
+
+if TYPE_CHECKING:
+    from pgmpy.models import DiscreteBayesianNetwork
+
+EngineName = Literal["fast", "pgmpy"]
 
 
 class Engine(Protocol):
@@ -32,6 +38,9 @@ class Engine(Protocol):
 class DiagnosticModel:
     """The calf-pain network compiled from a validated spec.
 
+    ``engine="fast"`` (the default) answers with ``model.engine.EnumerationEngine``;
+    ``engine="pgmpy"`` with pgmpy's variable elimination, the reference.
+
     >>> m = load_model()
     >>> d = m.diagnose({"one_leg_swelling": "yes", "age_group": "45_to_59"})
     >>> 0.0 <= d.probability("dvt") <= 1.0
@@ -40,10 +49,20 @@ class DiagnosticModel:
     True
     """
 
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, engine: EngineName = "fast") -> None:
         self.spec = spec
-        self.network = build_network(spec)
-        self.engine: Engine = VariableEliminationEngine(self.network)
+        self.engine_name: EngineName = engine
+        if engine == "fast":
+            self.engine: Engine = EnumerationEngine(spec)
+        elif engine == "pgmpy":
+            self.engine = VariableEliminationEngine(self.network)
+        else:
+            raise ValueError(f"unknown engine '{engine}'; valid: fast, pgmpy")
+
+    @cached_property
+    def network(self) -> DiscreteBayesianNetwork:
+        """The pgmpy network (built on first use: the fast engine does not need it)."""
+        return build_network(self.spec)
 
     @cached_property
     def variables(self) -> dict[str, Variable]:
@@ -105,7 +124,7 @@ class DiagnosticModel:
 
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:
         """A new model with some prior numbers replaced (see ``ModelSpec.with_values``)."""
-        return DiagnosticModel(self.spec.with_values(values))
+        return DiagnosticModel(self.spec.with_values(values), self.engine_name)
 
     def export(self, path: str | os.PathLike[str], fmt: Format = "bif") -> None:
         """Write the network as BIF or XMLBIF, with state names."""
