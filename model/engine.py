@@ -18,6 +18,9 @@ precomputed, so risk-factor evidence is one matrix-vector product per component
 (``A_k = T_k @ w_k`` with ``w_k`` the masked prevalences) and the hubs are summed out by one
 matrix product: ``pi_e = sum_h prod_k A_k[h]``.
 
+The block for one pattern of risk-factor evidence is memoised per component (at most
+``CACHE_NUMBERS`` numbers each), since callers ask about the same person many times.
+
 *Findings.* Each observed finding multiplies ``W`` by its own table broadcast over its
 parents (its noisy-OR CPT, from ``model.tables``): one pass over ``N`` numbers per finding.
 
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
 MAX_CONFIGS = 2**22
 MAX_TABLE = 2**24
 RESCALE_EVERY = 8
+CACHE_NUMBERS = 2**21  # per component: memoised risk-factor blocks, 16 MB at most
 EINSUM_AXES = 52  # numpy's einsum names at most 52 axes
 
 
@@ -193,6 +197,8 @@ class EnumerationEngine:
         self.components = [self._component(members, rfs) for members, rfs in groups]
         self.order = [c for comp in self.components for c in comp.causes]
         self.shape = tuple(len(self.states[c]) for c in self.order)
+        self._split = len(self.shape) // 2
+        self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = [{} for _ in self.components]
         self._findings = {f: self._finding_factor(cpts[f]) for f in self.findings}
         self._rank_one: dict[str, tuple[float, dict[str, Array]]] = {}
         for f in self.findings:
@@ -263,22 +269,8 @@ class EnumerationEngine:
         hub = self._outer(evidence, self.hubs)
         cause_vectors, log_scale = self._cause_vectors(evidence)
         blocks = []
-        for comp in self.components:
-            seen = [r for r in comp.risk_factors if r in evidence]
-            if seen:
-                index = tuple(
-                    self.states[r].index(evidence[r]) if r in evidence else slice(None)
-                    for r in comp.risk_factors
-                )
-                part = comp.table[(slice(None), *index, slice(None))]
-                free = [r for r in comp.risk_factors if r not in evidence]
-                clamp = math.prod(
-                    float(self.prevalence[r][self.states[r].index(evidence[r])]) for r in seen
-                )
-                weights = clamp * self._outer({}, free)
-                a = np.einsum("hrx,r->hx", part.reshape(len(hub), -1, part.shape[-1]), weights)
-            else:
-                a = comp.base
+        for k, comp in enumerate(self.components):
+            a = self._block(k, comp, evidence)
             vectors = [cause_vectors[c] for c in comp.causes if c in cause_vectors]
             if vectors:
                 full = [cause_vectors.get(c, np.ones(len(self.states[c]))) for c in comp.causes]
@@ -295,12 +287,46 @@ class EnumerationEngine:
             for f in self.findings
             if f in evidence and (evidence[f] != self.states[f][0] or f not in self._rank_one)
         ]
-        for i, f in enumerate(observed):
-            if i % RESCALE_EVERY == 0:
+        factors = [self._findings[f][self.states[f].index(evidence[f])] for f in observed]
+        for i, factor in enumerate(merge_small(factors, self.n_configs // 4)):
+            if i and i % RESCALE_EVERY == 0:
                 w, log_scale = _rescale(w, log_scale)
-            np.multiply(w, self._findings[f][self.states[f].index(evidence[f])], out=w)
-        w, log_scale = _rescale(w, log_scale)
+            np.multiply(w, factor, out=w)
         return w, log_scale
+
+    def _block(self, k: int, comp: Component, evidence: Mapping[str, str]) -> Array:
+        """``A_k[h, x_k]``: the component's risk factors clamped or summed out (memoised)."""
+        seen = tuple(
+            (i, self.states[r].index(evidence[r]))
+            for i, r in enumerate(comp.risk_factors)
+            if r in evidence
+        )
+        if not seen:
+            return comp.base
+        cache = self._blocks[k]
+        if seen in cache:
+            return cache[seen]
+        clamped = dict(seen)
+        index = tuple(clamped.get(i, slice(None)) for i in range(len(comp.risk_factors)))
+        part = comp.table[(slice(None), *index, slice(None))]
+        free = [r for i, r in enumerate(comp.risk_factors) if i not in clamped]
+        weight = math.prod(
+            float(self.prevalence[comp.risk_factors[i]][s]) for i, s in clamped.items()
+        )
+        a: Array = np.matmul(
+            weight * self._outer({}, free), part.reshape(len(part), -1, part.shape[-1])
+        )
+        if len(cache) * a.size >= CACHE_NUMBERS:
+            cache.pop(next(iter(cache)))
+        cache[seen] = a
+        return a
+
+    def _cause_sums(self, w: Array) -> list[Array]:
+        """Every cause's unnormalised marginal: two passes over ``W``, then small sums."""
+        n_left = _prod(self.shape[: self._split])
+        matrix = w.reshape(n_left, -1)
+        left = axis_sums(matrix.sum(axis=1), self.shape[: self._split])
+        return left + axis_sums(matrix.sum(axis=0), self.shape[self._split :])
 
     def _cause_vectors(self, evidence: Mapping[str, str]) -> tuple[dict[str, Array], float]:
         """Per-cause factors: cause evidence and every finding observed in its first state.
@@ -349,7 +375,7 @@ class EnumerationEngine:
         if total <= 0.0:
             return {v: np.full(len(self.states[v]), np.nan) for v in variables}
         if wanted & set(self.causes):
-            for cause, dist in zip(self.order, axis_sums(w.ravel(), self.shape), strict=True):
+            for cause, dist in zip(self.order, self._cause_sums(w), strict=True):
                 out[cause] = dist / total
         for v in variables:
             if v in out:
@@ -389,6 +415,31 @@ class EnumerationEngine:
             if float(self._joint(trial)[0].sum()) <= 0.0:
                 conflict = trial
         return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
+
+
+def merge_small(factors: Sequence[Array], limit: int) -> list[Array]:
+    """Multiply neighbouring broadcastable factors together while the product stays small.
+
+    Each factor covers only its finding's causes; merging the small ones first means fewer
+    passes over the full configuration tensor.
+
+    >>> a, b = np.ones((2, 1, 1)), np.ones((1, 2, 1))
+    >>> [f.shape for f in merge_small([a, b, np.ones((2, 2, 2))], limit=4)]
+    [(2, 2, 1), (2, 2, 2)]
+    """
+    out: list[Array] = []
+    current: Array | None = None
+    for factor in sorted(factors, key=lambda f: f.size):
+        if current is None:
+            current = factor
+        elif math.prod(np.broadcast_shapes(current.shape, factor.shape)) <= limit:
+            current = current * factor
+        else:
+            out.append(current)
+            current = factor
+    if current is not None:
+        out.append(current)
+    return out
 
 
 def _rescale(w: Array, log_scale: float) -> tuple[Array, float]:
