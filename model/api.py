@@ -18,7 +18,9 @@ from .spec import ModelSpec, Variable
 from .tables import Array
 
 if TYPE_CHECKING:
-    from pgmpy.models import DiscreteBayesianNetwork
+    import pandas as pd
+
+    from .network import DiscreteBayesianNetwork
 
 EngineName = Literal["fast", "pgmpy"]
 
@@ -121,6 +123,31 @@ class DiagnosticModel:
         ranked = tuple(sorted(results, key=lambda c: -c.probability))
         triage = decide_triage(self.spec, {c.id: c for c in results}, given)
         return Diagnosis(given, ranked, triage, log_p)
+
+    def diagnose_many(self, cases: pd.DataFrame) -> pd.DataFrame:
+        """Posteriors and triage for a table of cases, one row per case, in input order.
+
+        ``cases`` has one column per variable id; an empty cell is unknown. The result has
+        each cause's probability (and each grade of a graded cause), ``triage`` and
+        ``log_evidence``, indexed like ``cases``. Rows with the same evidence are scored once.
+
+        Raises
+        ------
+        EvidenceError
+            For the first bad row (unknown column or state, impossible evidence), naming its
+            row number (1 is the first row of data).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = load_model()
+        >>> out = m.diagnose_many(pd.DataFrame({"one_leg_swelling": ["yes", None]}))
+        >>> list(out["triage"]), bool(out.loc[0, "dvt"] > out.loc[1, "dvt"])
+        (['urgent', 'self_care'], True)
+        """
+        from .batch import diagnose_frame
+
+        return diagnose_frame(self, cases)
 
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:
         """A new model with some prior numbers replaced (see ``ModelSpec.with_values``)."""

@@ -198,6 +198,7 @@ class EnumerationEngine:
         self.order = [c for comp in self.components for c in comp.causes]
         self.shape = tuple(len(self.states[c]) for c in self.order)
         self._split = len(self.shape) // 2
+        self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
         self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = [{} for _ in self.components]
         self._findings = {f: self._finding_factor(cpts[f]) for f in self.findings}
         self._rank_one: dict[str, tuple[float, dict[str, Array]]] = {}
@@ -265,7 +266,20 @@ class EnumerationEngine:
         return reduce(np.multiply.outer, vectors, np.ones(1)).ravel()
 
     def _joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
-        """``W`` (scaled, as a tensor in ``self.order``) and the log of its scale."""
+        """``W`` (scaled, as a tensor in ``self.order``) and the log of its scale.
+
+        The last result is kept, so ``log_evidence`` then ``marginals`` on the same
+        evidence (as ``diagnose`` asks) compute it once.
+        """
+        key = tuple(sorted(evidence.items()))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1], self._last[2]
+        w, log_scale = self._compute_joint(evidence)
+        w.flags.writeable = False
+        self._last = (key, w, log_scale)
+        return w, log_scale
+
+    def _compute_joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
         hub = self._outer(evidence, self.hubs)
         cause_vectors, log_scale = self._cause_vectors(evidence)
         blocks = []

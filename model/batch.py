@@ -1,0 +1,154 @@
+"""Score many cases at once: check each row, score each distinct evidence pattern once.
+
+A table of cases has one column per variable id and one row per case; an empty cell (or
+``unknown``) is unknown evidence. Rows are numbered from 1, the first row after the header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import EvidenceError, ImpossibleEvidenceError, one_of
+from .evidence import UNKNOWN
+from .spec import Variable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .api import DiagnosticModel
+
+Codes = NDArray[np.int16]
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that cannot be scored, with its 1-based row number and the reason."""
+
+    row: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"
+
+
+def encode(
+    variables: Mapping[str, Variable], frame: pd.DataFrame, first_row: int = 1
+) -> tuple[list[str], Codes, list[BadRow]]:
+    """State indices per row and column (-1 unknown), and the rows that break the vocabulary.
+
+    Returns the known column ids, the codes of shape ``(rows, columns)`` and the bad rows
+    (an unknown column makes every row that fills it in bad).
+
+    >>> import pandas as pd
+    >>> from model.spec import Variable
+    >>> vs = {"bruising": Variable("bruising", "finding", ("no", "yes"), "Bruising")}
+    >>> cols, codes, bad = encode(vs, pd.DataFrame({"bruising": ["yes", None, "maybe"]}))
+    >>> codes.ravel().tolist(), [str(b) for b in bad]
+    ([1, -1, -1], ["row 3: unknown state 'maybe' for bruising; valid: no, yes"])
+    """
+    n = len(frame)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    known = [c for c in frame.columns if c in variables]
+    codes = np.full((n, len(known)), -1, dtype=np.int16)
+    for column in frame.columns:
+        values = frame[column].astype("string").str.strip()
+        given = values.notna() & (values != "") & (values != UNKNOWN)
+        given_np = given.to_numpy(dtype=bool)
+        if column not in variables:
+            message = f"unknown column '{column}'; {one_of(str(column), variables)}"
+            for i in np.flatnonzero(given_np):
+                reasons[i].append(message)
+            continue
+        states = variables[column].states
+        index = {s: k for k, s in enumerate(states)}
+        mapped = values.map(index, na_action="ignore").to_numpy(dtype=float, na_value=np.nan)
+        bad = given_np & np.isnan(mapped)
+        codes[:, known.index(column)] = np.where(given_np & ~bad, np.nan_to_num(mapped, nan=-1), -1)
+        for i in np.flatnonzero(bad):
+            found = str(values.iloc[i])
+            reasons[i].append(f"unknown state '{found}' for {column}; {one_of(found, states)}")
+    bad_rows = [BadRow(first_row + i, "; ".join(r)) for i, r in enumerate(reasons) if r]
+    return [str(c) for c in known], codes, bad_rows
+
+
+def result_columns(model: DiagnosticModel) -> list[str]:
+    """Output columns: each cause's probability, each non-reference grade, the triage."""
+    columns: list[str] = []
+    for cause in model.spec.causes:
+        var = cause.variable
+        columns.append(var.id)
+        if len(var.states) > 2:
+            columns += [f"{var.id}.{s}" for s in var.states[1:]]
+    return [*columns, "triage", "log_evidence"]
+
+
+def score(
+    model: DiagnosticModel, frame: pd.DataFrame, first_row: int = 1
+) -> tuple[pd.DataFrame, list[BadRow]]:
+    """Posteriors and triage for every good row (indexed like ``frame``), and the bad rows.
+
+    Each distinct evidence pattern is scored once, whatever the number of rows that share it.
+    """
+    import pandas as pd
+
+    columns, codes, bad = encode(model.variables, frame, first_row)
+    bad_index = {b.row - first_row for b in bad}
+    keep = np.array([i not in bad_index for i in range(len(frame))], dtype=bool)
+    out_columns = result_columns(model)
+    if not keep.any():
+        return pd.DataFrame(columns=out_columns, index=frame.index[:0]), bad
+    patterns, inverse = np.unique(codes[keep], axis=0, return_inverse=True)
+    rows = np.empty((len(patterns), len(out_columns) - 2))
+    triage: list[str] = []
+    log_p = np.empty(len(patterns))
+    impossible: dict[int, str] = {}
+    for k, pattern in enumerate(patterns):
+        evidence = {
+            columns[j]: model.variables[columns[j]].states[s]
+            for j, s in enumerate(pattern.tolist())
+            if s >= 0
+        }
+        try:
+            d = model.diagnose(evidence)
+        except ImpossibleEvidenceError as err:
+            impossible[k] = str(err)
+            rows[k] = np.nan
+            triage.append("")
+            log_p[k] = -np.inf
+            continue
+        values: list[float] = []
+        for cause in model.spec.causes:
+            result = d.cause(cause.variable.id)
+            values.append(result.probability)
+            if len(result.states) > 2:
+                values += list(result.states.values())[1:]
+        rows[k] = values
+        triage.append(d.triage.level)
+        log_p[k] = d.log_evidence
+    inverse = inverse.ravel()
+    result = pd.DataFrame(rows[inverse], columns=out_columns[:-2], index=frame.index[keep])
+    result["triage"] = np.array(triage, dtype=object)[inverse]
+    result["log_evidence"] = log_p[inverse]
+    if impossible:
+        positions = np.flatnonzero(keep)
+        dead = np.isin(inverse, list(impossible))
+        bad += [
+            BadRow(first_row + int(positions[i]), impossible[inverse[i]])
+            for i in np.flatnonzero(dead)
+        ]
+        result = result[~dead]
+        bad.sort(key=lambda b: b.row)
+    return result, bad
+
+
+def diagnose_frame(model: DiagnosticModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score every row or raise for the first bad one (see ``DiagnosticModel.diagnose_many``)."""
+    result, bad = score(model, frame)
+    if bad:
+        raise EvidenceError(str(bad[0]))
+    return result
