@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .api import DiagnosticModel
 
 Codes = NDArray[np.int16]
+MEMO_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,20 @@ def result_columns(model: DiagnosticModel) -> list[str]:
     return [*columns, "triage", "log_evidence"]
 
 
+Scored = tuple[list[float], str, float] | str
+
+
 def score(
-    model: DiagnosticModel, frame: pd.DataFrame, first_row: int = 1
+    model: DiagnosticModel,
+    frame: pd.DataFrame,
+    first_row: int = 1,
+    memo: dict[bytes, Scored] | None = None,
 ) -> tuple[pd.DataFrame, list[BadRow]]:
     """Posteriors and triage for every good row (indexed like ``frame``), and the bad rows.
 
-    Each distinct evidence pattern is scored once, whatever the number of rows that share it.
+    Each distinct evidence pattern is scored once, whatever the number of rows that share it;
+    pass the same ``memo`` dict to successive chunks to remember patterns across them (it
+    keeps at most ``MEMO_SIZE`` patterns).
     """
     import pandas as pd
 
@@ -107,29 +116,24 @@ def score(
     triage: list[str] = []
     log_p = np.empty(len(patterns))
     impossible: dict[int, str] = {}
+    memo = {} if memo is None else memo
+    order = np.argsort(columns)  # memo keys must not depend on the column order of a file
     for k, pattern in enumerate(patterns):
-        evidence = {
-            columns[j]: model.variables[columns[j]].states[s]
-            for j, s in enumerate(pattern.tolist())
-            if s >= 0
-        }
-        try:
-            d = model.diagnose(evidence)
-        except ImpossibleEvidenceError as err:
-            impossible[k] = str(err)
+        key = "|".join(columns[j] for j in order).encode() + pattern[order].tobytes()
+        found = memo.get(key)
+        if found is None:
+            found = _score_one(model, columns, pattern)
+            if len(memo) >= MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+            memo[key] = found
+        if isinstance(found, str):
+            impossible[k] = found
             rows[k] = np.nan
             triage.append("")
             log_p[k] = -np.inf
-            continue
-        values: list[float] = []
-        for cause in model.spec.causes:
-            result = d.cause(cause.variable.id)
-            values.append(result.probability)
-            if len(result.states) > 2:
-                values += list(result.states.values())[1:]
-        rows[k] = values
-        triage.append(d.triage.level)
-        log_p[k] = d.log_evidence
+        else:
+            rows[k], level, log_p[k] = found
+            triage.append(level)
     inverse = inverse.ravel()
     result = pd.DataFrame(rows[inverse], columns=out_columns[:-2], index=frame.index[keep])
     result["triage"] = np.array(triage, dtype=object)[inverse]
@@ -144,6 +148,26 @@ def score(
         result = result[~dead]
         bad.sort(key=lambda b: b.row)
     return result, bad
+
+
+def _score_one(model: DiagnosticModel, columns: list[str], pattern: Codes) -> Scored:
+    """One evidence pattern: probabilities, triage level and log P(e), or why it is impossible."""
+    evidence = {
+        columns[j]: model.variables[columns[j]].states[s]
+        for j, s in enumerate(pattern.tolist())
+        if s >= 0
+    }
+    try:
+        d = model.diagnose(evidence)
+    except ImpossibleEvidenceError as err:
+        return str(err)
+    values: list[float] = []
+    for cause in model.spec.causes:
+        result = d.cause(cause.variable.id)
+        values.append(result.probability)
+        if len(result.states) > 2:
+            values += list(result.states.values())[1:]
+    return values, d.triage.level, d.log_evidence
 
 
 def diagnose_frame(model: DiagnosticModel, frame: pd.DataFrame) -> pd.DataFrame:

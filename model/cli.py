@@ -75,19 +75,20 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Score a CSV or Parquet table of cases in chunks; write one result row per case."""
     from tqdm import tqdm
 
-    from .batch import BadRow, score
+    from .batch import BadRow, Scored, score
     from .batch_files import AtomicTableWriter, read_chunks
 
     model = _model(args)
     errors_path = Path(f"{Path(args.out).with_suffix('')}.errors.csv")
     bad_rows: list[BadRow] = []
+    memo: dict[bytes, Scored] = {}
     first_row = 1
     with (
         AtomicTableWriter(args.out) as writer,
         tqdm(desc="cases", unit=" rows", disable=args.quiet or None, file=sys.stderr) as bar,
     ):
         for chunk in read_chunks(args.input, args.chunksize):
-            result, bad = score(model, chunk, first_row)
+            result, bad = score(model, chunk, first_row, memo)
             if bad and not args.skip_bad:
                 raise BadRowError(f"{args.input}: {bad[0]} (use --skip-bad to set such rows aside)")
             bad_rows += bad

@@ -308,6 +308,12 @@ class EnumerationEngine:
             np.multiply(w, factor, out=w)
         return w, log_scale
 
+    def clear_memo(self) -> None:
+        """Forget the memoised risk-factor blocks and the last joint (for cold timings)."""
+        self._last = None
+        for cache in self._blocks:
+            cache.clear()
+
     def _block(self, k: int, comp: Component, evidence: Mapping[str, str]) -> Array:
         """``A_k[h, x_k]``: the component's risk factors clamped or summed out (memoised)."""
         seen = tuple(
