@@ -6,11 +6,13 @@ A table of cases has one column per variable id and one row per case; an empty c
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from .errors import EvidenceError, ImpossibleEvidenceError, one_of
@@ -18,8 +20,6 @@ from .evidence import UNKNOWN
 from .spec import Variable
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .api import DiagnosticModel
 
 Codes = NDArray[np.int16]
@@ -53,28 +53,49 @@ def encode(
     ([1, -1, -1], ["row 3: unknown state 'maybe' for bruising; valid: no, yes"])
     """
     n = len(frame)
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    reasons: dict[int, list[str]] = defaultdict(list)
     known = [c for c in frame.columns if c in variables]
     codes = np.full((n, len(known)), -1, dtype=np.int16)
     for column in frame.columns:
-        values = frame[column].astype("string").str.strip()
-        given = values.notna() & (values != "") & (values != UNKNOWN)
-        given_np = given.to_numpy(dtype=bool)
+        # factorise first: a column holds a handful of distinct words, checked once each
+        ids, uniques = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=True)
+        words = [str(u).strip() for u in uniques]
         if column not in variables:
             message = f"unknown column '{column}'; {one_of(str(column), variables)}"
-            for i in np.flatnonzero(given_np):
-                reasons[i].append(message)
+            filled = np.array([w not in ("", UNKNOWN) for w in words] + [False], dtype=bool)
+            for i in np.flatnonzero(filled[ids]):
+                reasons[int(i)].append(message)
             continue
         states = variables[column].states
-        index = {s: k for k, s in enumerate(states)}
-        mapped = values.map(index, na_action="ignore").to_numpy(dtype=float, na_value=np.nan)
-        bad = given_np & np.isnan(mapped)
-        codes[:, known.index(column)] = np.where(given_np & ~bad, np.nan_to_num(mapped, nan=-1), -1)
-        for i in np.flatnonzero(bad):
-            found = str(values.iloc[i])
-            reasons[i].append(f"unknown state '{found}' for {column}; {one_of(found, states)}")
-    bad_rows = [BadRow(first_row + i, "; ".join(r)) for i, r in enumerate(reasons) if r]
+        lookup = np.array(
+            [states.index(w) if w in states else -1 if w in ("", UNKNOWN) else -2 for w in words]
+            + [-1],
+            dtype=np.int16,
+        )
+        column_codes = lookup[ids]
+        for i in np.flatnonzero(column_codes == -2):
+            found = words[ids[i]]
+            reasons[int(i)].append(f"unknown state '{found}' for {column}; {one_of(found, states)}")
+        codes[:, known.index(column)] = np.maximum(column_codes, -1)
+    bad_rows = [BadRow(first_row + i, "; ".join(reasons[i])) for i in sorted(reasons)]
     return [str(c) for c in known], codes, bad_rows
+
+
+def distinct_rows(codes: Codes) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """First row of each distinct row, and each row's distinct-row number (hashing, O(n)).
+
+    >>> first, inverse = distinct_rows(np.array([[1, -1], [0, 0], [1, -1]], dtype=np.int16))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    ids = np.zeros(len(codes), dtype=np.int64)
+    for j in range(codes.shape[1]):
+        column = codes[:, j].astype(np.int64) + 1
+        combined = ids * (int(column.max(initial=0)) + 1) + column
+        ids, _ = pd.factorize(combined)
+    first = np.full(int(ids.max(initial=-1)) + 1, len(ids), dtype=np.intp)
+    np.minimum.at(first, ids, np.arange(len(ids)))
+    return first, ids.astype(np.intp)
 
 
 def result_columns(model: DiagnosticModel) -> list[str]:
@@ -103,15 +124,14 @@ def score(
     pass the same ``memo`` dict to successive chunks to remember patterns across them (it
     keeps at most ``MEMO_SIZE`` patterns).
     """
-    import pandas as pd
-
     columns, codes, bad = encode(model.variables, frame, first_row)
-    bad_index = {b.row - first_row for b in bad}
-    keep = np.array([i not in bad_index for i in range(len(frame))], dtype=bool)
+    keep = np.ones(len(frame), dtype=bool)
+    keep[[b.row - first_row for b in bad]] = False
     out_columns = result_columns(model)
     if not keep.any():
         return pd.DataFrame(columns=out_columns, index=frame.index[:0]), bad
-    patterns, inverse = np.unique(codes[keep], axis=0, return_inverse=True)
+    first, inverse = distinct_rows(codes[keep])
+    patterns = codes[keep][first]
     rows = np.empty((len(patterns), len(out_columns) - 2))
     triage: list[str] = []
     log_p = np.empty(len(patterns))

@@ -56,7 +56,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -214,17 +214,18 @@ class EnumerationEngine:
     def _component(self, members: list[str], rfs: list[str]) -> Component:
         axes = [*self.hubs, *rfs, *members]
         index = {v: i for i, v in enumerate(axes)}
-        operands: list[Any] = []
-        used_axes: set[int] = set()
-        for c in members:
-            sub = [index[v] for v in (c, *self._cpts[c].parents)]
-            operands += [self._cpts[c].values, sub]
-            used_axes.update(sub)
         cards = [len(self.states[v]) for v in axes]
-        used = sorted(used_axes)
-        joint = np.einsum(*operands, used, optimize=len(members) > 2)
-        expanded = joint.reshape([cards[i] if i in used else 1 for i in range(len(axes))])
-        joint = np.broadcast_to(expanded, cards)
+        joint: Array = np.ones([1] * len(axes))
+        for c in _small_first(
+            members, {c: {index[v] for v in (c, *self._cpts[c].parents)} for c in members}, cards
+        ):
+            # an outer product: broadcasting beats einsum's path search here
+            cpt = self._cpts[c]
+            src = [index[v] for v in (c, *cpt.parents)]
+            layout = np.moveaxis(cpt.values, range(len(src)), np.argsort(np.argsort(src)))
+            shape = [cards[i] if i in src else 1 for i in range(len(axes))]
+            joint = joint * layout.reshape(shape)
+        joint = np.broadcast_to(joint, cards)
         n_hub, n_rf = self._n_hub, _prod([len(self.states[r]) for r in rfs])
         rf_cards = [len(self.states[r]) for r in rfs]
         table = np.ascontiguousarray(joint, dtype=float).reshape(n_hub, *rf_cards, -1)
@@ -435,6 +436,19 @@ class EnumerationEngine:
             if float(self._joint(trial)[0].sum()) <= 0.0:
                 conflict = trial
         return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
+
+
+def _small_first(
+    items: Sequence[str], axes: Mapping[str, set[int]], cards: Sequence[int]
+) -> list[str]:
+    """Order factors so the running product's axes grow as slowly as possible (greedy)."""
+    left, held, out = list(items), set[int](), []
+    while left:
+        pick = min(left, key=lambda i: _prod([cards[a] for a in held | axes[i]]))
+        out.append(pick)
+        held |= axes[pick]
+        left.remove(pick)
+    return out
 
 
 def merge_small(factors: Sequence[Array], limit: int) -> list[Array]:
