@@ -198,6 +198,8 @@ class EnumerationEngine:
         self.order = [c for comp in self.components for c in comp.causes]
         self.shape = tuple(len(self.states[c]) for c in self.order)
         self._split = len(self.shape) // 2
+        placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
+        self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
         self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
         self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = [{} for _ in self.components]
         self._findings = {f: self._finding_factor(cpts[f]) for f in self.findings}
@@ -297,6 +299,11 @@ class EnumerationEngine:
             acc = (acc[:, :, None] * a[:, None, :]).reshape(len(hub), -1)
         flat = acc.T @ blocks[-1] if len(blocks) > 1 else acc.sum(axis=0)
         w = np.ascontiguousarray(flat).reshape(self.shape)
+        for r in self._orphans:  # a risk factor without children only scales P(e)
+            if r in evidence:
+                p = float(self.prevalence[r][self.states[r].index(evidence[r])])
+                w = w * p if p == 0.0 else w
+                log_scale += math.log(p) if p > 0.0 else 0.0
         observed = [
             f
             for f in self.findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import time
@@ -14,7 +15,7 @@ from model import DiagnosticModel, ImpossibleEvidenceError, load_model
 from model.engine import EnumerationEngine
 from model.loader import load_spec
 from model.network import VariableEliminationEngine, build_network
-from model.spec import ModelSpec
+from model.spec import Entry, ModelSpec, RiskFactor, Variable
 
 TOL = 1e-9
 
@@ -155,3 +156,16 @@ def test_with_values_rebuilds_quickly_without_pgmpy() -> None:
     assert "network" not in changed.__dict__
     assert changed.priors["dvt"].probability > m.priors["dvt"].probability
     assert elapsed < 1.0  # generous: the benchmark measures the real figure
+
+
+def test_a_risk_factor_without_children() -> None:
+    spec = load_spec(TINY)
+    lonely = RiskFactor(
+        Variable("lonely", "risk_factor", ("a", "b", "c"), "Lonely"),
+        tuple(
+            Entry(f"lonely.{s}", p, 0.0, 1.0, ("made_up_2020",))
+            for s, p in (("a", 0.5), ("b", 0.3), ("c", 0.2))
+        ),
+    )
+    spec = dataclasses.replace(spec, risk_factors=(*spec.risk_factors, lonely))
+    compare(spec, evidence_sets(spec, 60, seed=6), every=True)
