@@ -21,8 +21,11 @@ matrix product: ``pi_e = sum_h prod_k A_k[h]``.
 The block for one pattern of risk-factor evidence is memoised per component (at most
 ``CACHE_NUMBERS`` numbers each), since callers ask about the same person many times.
 
-*Findings.* Each observed finding multiplies ``W`` by its own table broadcast over its
-parents (its noisy-OR CPT, from ``model.tables``): one pass over ``N`` numbers per finding.
+*Findings.* A finding observed in its first state (``no``) has a noisy-OR table that is a
+product of one factor per cause (``rank_one`` checks this on the table from
+``model.tables``), so it is folded into the components' blocks before the hub sum and never
+touches ``N`` numbers. A finding observed ``yes`` multiplies ``W`` by its table broadcast
+over its parents: one pass over ``N`` numbers each (small ones are merged first).
 
 *Marginals.* Cause marginals come from one pass of halving sums over ``W`` (about ``2N``
 additions for all causes); a finding's marginal is one more weighted sum; a risk factor's
@@ -30,7 +33,7 @@ marginal repeats the computation with the factor clamped to each of its states.
 
 Scaling and limits
 ------------------
-Time per posterior is ``O(N * (|H| + F_obs + 2) + sum_k |H| |R_k| |X_k|)`` and memory
+Time per posterior is ``O(N * (|H| + F_yes + 3) + sum_k |H| |R_k| |X_k|)`` and memory
 ``O(N + sum_k |H| |R_k| |X_k|)`` numbers: linear in the findings, exponential in the number
 of causes (each binary cause doubles ``N``). Beyond ``MAX_CONFIGS = 2**22`` cause
 configurations (32 MB per working array), or component tables above ``MAX_TABLE`` numbers,
