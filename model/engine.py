@@ -56,6 +56,7 @@ True
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -203,6 +204,7 @@ class EnumerationEngine:
         self._split = len(self.shape) // 2
         placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
         self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
+        self._lock = threading.Lock()
         self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
         self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = [{} for _ in self.components]
         self._findings = {f: self._finding_factor(cpts[f]) for f in self.findings}
@@ -335,8 +337,9 @@ class EnumerationEngine:
         if not seen:
             return comp.base
         cache = self._blocks[k]
-        if seen in cache:
-            return cache[seen]
+        found = cache.get(seen)
+        if found is not None:
+            return found
         clamped = dict(seen)
         index = tuple(clamped.get(i, slice(None)) for i in range(len(comp.risk_factors)))
         part = comp.table[(slice(None), *index, slice(None))]
@@ -347,9 +350,10 @@ class EnumerationEngine:
         a: Array = np.matmul(
             weight * self._outer({}, free), part.reshape(len(part), -1, part.shape[-1])
         )
-        if len(cache) * a.size >= CACHE_NUMBERS:
-            cache.pop(next(iter(cache)))
-        cache[seen] = a
+        with self._lock:  # the explorer may share one engine between threads
+            if len(cache) * a.size >= CACHE_NUMBERS:
+                cache.pop(next(iter(cache)), None)
+            cache[seen] = a
         return a
 
     def _cause_sums(self, w: Array) -> list[Array]:
