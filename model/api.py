@@ -6,9 +6,10 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from functools import cached_property, partial
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from .diagnosis import CauseResult, Diagnosis, decide_triage
+from .engine import EnumerationEngine
 from .errors import ImpossibleEvidenceError
 from .evidence import EvidenceLike, check_evidence
 from .explain import Explanation, explain, raised_by
@@ -17,6 +18,13 @@ from .network import Format, VariableEliminationEngine, build_network, write_net
 from .questions import Question, next_questions
 from .spec import ModelSpec, Variable
 from .tables import Array
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .network import DiscreteBayesianNetwork
+
+EngineName = Literal["fast", "pgmpy"]
 
 
 class Engine(Protocol):
@@ -34,6 +42,9 @@ class Engine(Protocol):
 class DiagnosticModel:
     """The calf-pain network compiled from a validated spec.
 
+    ``engine="fast"`` (the default) answers with ``model.engine.EnumerationEngine``;
+    ``engine="pgmpy"`` with pgmpy's variable elimination, the reference.
+
     >>> m = load_model()
     >>> d = m.diagnose({"one_leg_swelling": "yes", "age_group": "45_to_59"})
     >>> 0.0 <= d.probability("dvt") <= 1.0
@@ -42,10 +53,20 @@ class DiagnosticModel:
     True
     """
 
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, engine: EngineName = "fast") -> None:
         self.spec = spec
-        self.network = build_network(spec)
-        self.engine: Engine = VariableEliminationEngine(self.network)
+        self.engine_name: EngineName = engine
+        if engine == "fast":
+            self.engine: Engine = EnumerationEngine(spec)
+        elif engine == "pgmpy":
+            self.engine = VariableEliminationEngine(self.network)
+        else:
+            raise ValueError(f"unknown engine '{engine}'; valid: fast, pgmpy")
+
+    @cached_property
+    def network(self) -> DiscreteBayesianNetwork:
+        """The pgmpy network (built on first use: the fast engine does not need it)."""
+        return build_network(self.spec)
 
     @cached_property
     def variables(self) -> dict[str, Variable]:
@@ -116,9 +137,34 @@ class DiagnosticModel:
         """The ``k`` most informative unanswered questions (``model.questions``)."""
         return next_questions(self, evidence or {}, k, red_flags)
 
+    def diagnose_many(self, cases: pd.DataFrame) -> pd.DataFrame:
+        """Posteriors and triage for a table of cases, one row per case, in input order.
+
+        ``cases`` has one column per variable id; an empty cell is unknown. The result has
+        each cause's probability (and each grade of a graded cause), ``triage`` and
+        ``log_evidence``, indexed like ``cases``. Rows with the same evidence are scored once.
+
+        Raises
+        ------
+        EvidenceError
+            For the first bad row (unknown column or state, impossible evidence), naming its
+            row number (1 is the first row of data).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = load_model()
+        >>> out = m.diagnose_many(pd.DataFrame({"one_leg_swelling": ["yes", None]}))
+        >>> list(out["triage"]), bool(out.loc[0, "dvt"] > out.loc[1, "dvt"])
+        (['urgent', 'self_care'], True)
+        """
+        from .batch import diagnose_frame
+
+        return diagnose_frame(self, cases)
+
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:
         """A new model with some prior numbers replaced (see ``ModelSpec.with_values``)."""
-        return DiagnosticModel(self.spec.with_values(values))
+        return DiagnosticModel(self.spec.with_values(values), self.engine_name)
 
     def export(self, path: str | os.PathLike[str], fmt: Format = "bif") -> None:
         """Write the network as BIF or XMLBIF, with state names."""

@@ -1,4 +1,4 @@
-"""The ``calfdx`` command line: diagnose, export, validate, vocabulary.
+"""The ``calfdx`` command line: diagnose, batch, export, validate, vocabulary.
 
 Bad input exits with status 2 and one line on stderr; never a traceback.
 """
@@ -9,6 +9,9 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
 
 from .api import DiagnosticModel, load_model
 from .diagnosis import DISCLAIMER, Diagnosis
@@ -19,6 +22,10 @@ from .network import FORMATS
 
 class UsageError(CalfdxError):
     """A malformed command line item."""
+
+
+class BadRowError(CalfdxError):
+    """A row of a batch file cannot be scored."""
 
 
 def parse_items(items: Sequence[str]) -> list[tuple[str, str]]:
@@ -81,6 +88,45 @@ def cmd_interview(args: argparse.Namespace) -> int:
     from .interview import run_interview
 
     run_interview(_model(args), sys.stdin, sys.stdout, max_questions=args.max_questions)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Score a CSV or Parquet table of cases in chunks; write one result row per case."""
+    from tqdm import tqdm
+
+    from .batch import BadRow, Scored, score
+    from .batch_files import AtomicTableWriter, read_chunks
+
+    model = _model(args)
+    errors_path = Path(f"{Path(args.out).with_suffix('')}.errors.csv")
+    bad_rows: list[BadRow] = []
+    memo: dict[bytes, Scored] = {}
+    first_row = 1
+    with (
+        AtomicTableWriter(args.out) as writer,
+        tqdm(desc="cases", unit=" rows", disable=args.quiet or None, file=sys.stderr) as bar,
+    ):
+        for chunk in read_chunks(args.input, args.chunksize):
+            result, bad = score(model, chunk, first_row, memo)
+            if bad and not args.skip_bad:
+                raise BadRowError(f"{args.input}: {bad[0]} (use --skip-bad to set such rows aside)")
+            bad_rows += bad
+            result.insert(0, "row", result.index - chunk.index[0] + first_row)
+            writer.write(result)
+            first_row += len(chunk)
+            bar.update(len(chunk))
+        if bad_rows:
+            with AtomicTableWriter(errors_path) as errors:
+                errors.write(
+                    pd.DataFrame(
+                        {"row": [b.row for b in bad_rows], "reason": [b.reason for b in bad_rows]}
+                    )
+                )
+    scored = first_row - 1 - len(bad_rows)
+    print(f"wrote {args.out}: {scored} case(s)", file=sys.stderr)
+    if bad_rows:
+        print(f"set aside {len(bad_rows)} bad row(s) in {errors_path}", file=sys.stderr)
     return 0
 
 
@@ -168,6 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--priors", default=None, help="priors folder (default: the shipped priors/)")
     p.add_argument("--max-questions", type=int, default=None, metavar="N", help="ask at most N")
     p.set_defaults(func=cmd_interview)
+
+    p = sub.add_parser("batch", help="score a CSV or Parquet table of cases, one row each")
+    p.add_argument("input", metavar="IN", help="cases: one column per variable id, empty = unknown")
+    p.add_argument("-o", "--out", required=True, metavar="OUT", help="results (.csv or .parquet)")
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="write bad rows to OUT.errors.csv (row, reason) instead of stopping",
+    )
+    p.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--priors", default=None)
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("export", help="write the network for other Bayesian-network tools")
     p.add_argument("out", metavar="OUT")

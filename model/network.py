@@ -26,6 +26,16 @@ with warnings.catch_warnings():
 
 pgmpy_config.set_show_progress(False)
 
+__all__ = [
+    "FORMATS",
+    "DiscreteBayesianNetwork",
+    "Format",
+    "VariableEliminationEngine",
+    "build_network",
+    "read_network",
+    "write_network",
+]
+
 Format = Literal["bif", "xmlbif"]
 FORMATS: tuple[Format, ...] = ("bif", "xmlbif")
 

@@ -1,0 +1,198 @@
+"""Score many cases at once: check each row, score each distinct evidence pattern once.
+
+A table of cases has one column per variable id and one row per case; an empty cell (or
+``unknown``) is unknown evidence. Rows are numbered from 1, the first row after the header.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .errors import EvidenceError, ImpossibleEvidenceError, one_of
+from .evidence import UNKNOWN
+from .spec import Variable
+
+if TYPE_CHECKING:
+    from .api import DiagnosticModel
+
+Codes = NDArray[np.int16]
+MEMO_SIZE = 200_000
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that cannot be scored, with its 1-based row number and the reason."""
+
+    row: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"
+
+
+def encode(
+    variables: Mapping[str, Variable], frame: pd.DataFrame, first_row: int = 1
+) -> tuple[list[str], Codes, list[BadRow]]:
+    """State indices per row and column (-1 unknown), and the rows that break the vocabulary.
+
+    Returns the known column ids, the codes of shape ``(rows, columns)`` and the bad rows
+    (an unknown column makes every row that fills it in bad).
+
+    >>> import pandas as pd
+    >>> from model.spec import Variable
+    >>> vs = {"bruising": Variable("bruising", "finding", ("no", "yes"), "Bruising")}
+    >>> cols, codes, bad = encode(vs, pd.DataFrame({"bruising": ["yes", None, "maybe"]}))
+    >>> codes.ravel().tolist(), [str(b) for b in bad]
+    ([1, -1, -1], ["row 3: unknown state 'maybe' for bruising; valid: no, yes"])
+    """
+    n = len(frame)
+    reasons: dict[int, list[str]] = defaultdict(list)
+    known = [c for c in frame.columns if c in variables]
+    codes = np.full((n, len(known)), -1, dtype=np.int16)
+    for column in frame.columns:
+        # factorise first: a column holds a handful of distinct words, checked once each
+        ids, uniques = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=True)
+        words = [str(u).strip() for u in uniques]
+        if column not in variables:
+            message = f"unknown column '{column}'; {one_of(str(column), variables)}"
+            filled = np.array([w not in ("", UNKNOWN) for w in words] + [False], dtype=bool)
+            for i in np.flatnonzero(filled[ids]):
+                reasons[int(i)].append(message)
+            continue
+        states = variables[column].states
+        lookup = np.array(
+            [states.index(w) if w in states else -1 if w in ("", UNKNOWN) else -2 for w in words]
+            + [-1],
+            dtype=np.int16,
+        )
+        column_codes = lookup[ids]
+        for i in np.flatnonzero(column_codes == -2):
+            found = words[ids[i]]
+            reasons[int(i)].append(f"unknown state '{found}' for {column}; {one_of(found, states)}")
+        codes[:, known.index(column)] = np.maximum(column_codes, -1)
+    bad_rows = [BadRow(first_row + i, "; ".join(reasons[i])) for i in sorted(reasons)]
+    return [str(c) for c in known], codes, bad_rows
+
+
+def distinct_rows(codes: Codes) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """First row of each distinct row, and each row's distinct-row number (hashing, O(n)).
+
+    >>> first, inverse = distinct_rows(np.array([[1, -1], [0, 0], [1, -1]], dtype=np.int16))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    ids = np.zeros(len(codes), dtype=np.int64)
+    for j in range(codes.shape[1]):
+        column = codes[:, j].astype(np.int64) + 1
+        combined = ids * (int(column.max(initial=0)) + 1) + column
+        ids, _ = pd.factorize(combined)
+    first = np.full(int(ids.max(initial=-1)) + 1, len(ids), dtype=np.intp)
+    np.minimum.at(first, ids, np.arange(len(ids)))
+    return first, ids.astype(np.intp)
+
+
+def result_columns(model: DiagnosticModel) -> list[str]:
+    """Output columns: each cause's probability, each non-reference grade, the triage."""
+    columns: list[str] = []
+    for cause in model.spec.causes:
+        var = cause.variable
+        columns.append(var.id)
+        if len(var.states) > 2:
+            columns += [f"{var.id}.{s}" for s in var.states[1:]]
+    return [*columns, "triage", "log_evidence"]
+
+
+Scored = tuple[list[float], str, float] | str
+
+
+def score(
+    model: DiagnosticModel,
+    frame: pd.DataFrame,
+    first_row: int = 1,
+    memo: dict[bytes, Scored] | None = None,
+) -> tuple[pd.DataFrame, list[BadRow]]:
+    """Posteriors and triage for every good row (indexed like ``frame``), and the bad rows.
+
+    Each distinct evidence pattern is scored once, whatever the number of rows that share it;
+    pass the same ``memo`` dict to successive chunks to remember patterns across them (it
+    keeps at most ``MEMO_SIZE`` patterns).
+    """
+    columns, codes, bad = encode(model.variables, frame, first_row)
+    keep = np.ones(len(frame), dtype=bool)
+    keep[[b.row - first_row for b in bad]] = False
+    out_columns = result_columns(model)
+    if not keep.any():
+        return pd.DataFrame(columns=out_columns, index=frame.index[:0]), bad
+    first, inverse = distinct_rows(codes[keep])
+    patterns = codes[keep][first]
+    rows = np.empty((len(patterns), len(out_columns) - 2))
+    triage: list[str] = []
+    log_p = np.empty(len(patterns))
+    impossible: dict[int, str] = {}
+    memo = {} if memo is None else memo
+    order = np.argsort(columns)  # memo keys must not depend on the column order of a file
+    for k, pattern in enumerate(patterns):
+        key = "|".join(columns[j] for j in order).encode() + pattern[order].tobytes()
+        found = memo.get(key)
+        if found is None:
+            found = _score_one(model, columns, pattern)
+            if len(memo) >= MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+            memo[key] = found
+        if isinstance(found, str):
+            impossible[k] = found
+            rows[k] = np.nan
+            triage.append("")
+            log_p[k] = -np.inf
+        else:
+            rows[k], level, log_p[k] = found
+            triage.append(level)
+    inverse = inverse.ravel()
+    result = pd.DataFrame(rows[inverse], columns=out_columns[:-2], index=frame.index[keep])
+    result["triage"] = np.array(triage, dtype=object)[inverse]
+    result["log_evidence"] = log_p[inverse]
+    if impossible:
+        positions = np.flatnonzero(keep)
+        dead = np.isin(inverse, list(impossible))
+        bad += [
+            BadRow(first_row + int(positions[i]), impossible[inverse[i]])
+            for i in np.flatnonzero(dead)
+        ]
+        result = result[~dead]
+        bad.sort(key=lambda b: b.row)
+    return result, bad
+
+
+def _score_one(model: DiagnosticModel, columns: list[str], pattern: Codes) -> Scored:
+    """One evidence pattern: probabilities, triage level and log P(e), or why it is impossible."""
+    evidence = {
+        columns[j]: model.variables[columns[j]].states[s]
+        for j, s in enumerate(pattern.tolist())
+        if s >= 0
+    }
+    try:
+        d = model.diagnose(evidence)
+    except ImpossibleEvidenceError as err:
+        return str(err)
+    values: list[float] = []
+    for cause in model.spec.causes:
+        result = d.cause(cause.variable.id)
+        values.append(result.probability)
+        if len(result.states) > 2:
+            values += list(result.states.values())[1:]
+    return values, d.triage.level, d.log_evidence
+
+
+def diagnose_frame(model: DiagnosticModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score every row or raise for the first bad one (see ``DiagnosticModel.diagnose_many``)."""
+    result, bad = score(model, frame)
+    if bad:
+        raise EvidenceError(str(bad[0]))
+    return result

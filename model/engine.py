@@ -1,0 +1,537 @@
+"""A fast exact engine: enumeration over the joint cause states, compiled once from the spec.
+
+How it computes
+---------------
+Every configuration ``x`` of the causes (``N = prod(cause cards)``, 2^13 * 4 = 32,768 for the
+shipped priors) is one cell of a fixed tensor. For evidence ``e``,
+
+``W(x) = pi_e(x) * prod_{f observed} P(f = e_f | x)``  and  ``P(e) = sum_x W(x)``,
+
+where ``pi_e(x) = sum_r P(r) [r agrees with e] P(x | r)`` sums the risk factors out. Unobserved
+findings are barren and drop out.
+
+*Risk factors.* A few "hub" risk factors ``H`` (chosen at compile time to minimise the work
+below; for the shipped priors age, mileage, ...) are conditioned on; given them, the causes
+fall apart into independent components ``k``, each with its own non-hub risk factors ``R_k``.
+For each component a table ``T_k[h, r_k, x_k] = prod_{c in k} P(x_c | parents)`` is
+precomputed, so risk-factor evidence is one matrix-vector product per component
+(``A_k = T_k @ w_k`` with ``w_k`` the masked prevalences) and the hubs are summed out by one
+matrix product: ``pi_e = sum_h prod_k A_k[h]``.
+
+The block for one pattern of risk-factor evidence is memoised per component (at most
+``CACHE_NUMBERS`` numbers each), since callers ask about the same person many times.
+
+*Findings.* A finding observed in its first state (``no``) has a noisy-OR table that is a
+product of one factor per cause (``rank_one`` checks this on the table from
+``model.tables``), so it is folded into the components' blocks before the hub sum and never
+touches ``N`` numbers. A finding observed ``yes`` multiplies ``W`` by its table broadcast
+over its parents: one pass over ``N`` numbers each (small ones are merged first).
+
+*Marginals.* Cause marginals come from one pass of halving sums over ``W`` (about ``2N``
+additions for all causes); a finding's marginal is one more weighted sum; a risk factor's
+marginal repeats the computation with the factor clamped to each of its states.
+
+Scaling and limits
+------------------
+Time per posterior is ``O(N * (|H| + F_yes + 3) + sum_k |H| |R_k| |X_k|)`` and memory
+``O(N + sum_k |H| |R_k| |X_k|)`` numbers: linear in the findings, exponential in the number
+of causes (each binary cause doubles ``N``). Beyond ``MAX_CONFIGS = 2**22`` cause
+configurations (32 MB per working array), or component tables above ``MAX_TABLE`` numbers,
+the engine falls back to pgmpy's exact variable elimination, so a user who adds causes gets
+a slower answer, never a wrong one or an out-of-memory crash.
+
+Numerics: ``W`` is rescaled to a maximum of one after the prior and every few findings, the
+scale kept as a logarithm, so ``log P(e)`` does not underflow; a true zero stays zero and
+is reported with the evidence items that conflict.
+
+>>> from model.loader import load_spec
+>>> eng = EnumerationEngine(load_spec())
+>>> eng
+EnumerationEngine(14 causes, 32768 configurations, hubs: age_group, mileage_jump)
+>>> p = eng.marginals(["dvt"], {"one_leg_swelling": "yes"})["dvt"]
+>>> bool(abs(p.sum() - 1.0) < 1e-12)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .spec import ModelSpec
+from .tables import CPT, Array, all_cpts
+
+if TYPE_CHECKING:
+    from .network import VariableEliminationEngine
+
+MAX_CONFIGS = 2**22
+MAX_TABLE = 2**24
+RESCALE_EVERY = 8
+CACHE_NUMBERS = 2**21  # per component: memoised risk-factor blocks, 16 MB at most
+EINSUM_AXES = 52  # numpy's einsum names at most 52 axes
+
+
+@dataclass(frozen=True)
+class Component:
+    """Causes that stay dependent given the hubs, with their own risk factors.
+
+    ``table`` has shape ``(n_hub_states, *risk_factor_cards, n_cause_states)``; ``base`` is
+    it with the risk factors summed out, ``(n_hub_states, n_cause_states)``.
+    """
+
+    causes: tuple[str, ...]
+    risk_factors: tuple[str, ...]
+    table: Array
+    base: Array
+
+
+def _prod(values: Sequence[int]) -> int:
+    return math.prod(values) if values else 1
+
+
+def _components(
+    cpts: Mapping[str, CPT], causes: Sequence[str], hubs: set[str]
+) -> list[tuple[list[str], list[str]]]:
+    """Group causes linked by a shared non-hub risk factor or a cause-to-cause edge."""
+    parent = {c: c for c in causes}
+
+    def find(c: str) -> str:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    owner: dict[str, str] = {}
+    for c in causes:
+        for p in cpts[c].parents:
+            if p in parent:
+                parent[find(c)] = find(p)
+            elif p not in hubs:
+                if p in owner:
+                    parent[find(c)] = find(owner[p])
+                owner[p] = c
+    groups: dict[str, list[str]] = {}
+    for c in causes:
+        groups.setdefault(find(c), []).append(c)
+    out = []
+    for members in groups.values():
+        rfs = [p for c in members for p in cpts[c].parents if p not in parent and p not in hubs]
+        out.append((members, list(dict.fromkeys(rfs))))
+    return out
+
+
+def _plan_cost(
+    cpts: Mapping[str, CPT], causes: Sequence[str], hubs: set[str], n_configs: int
+) -> int:
+    cards = {k: len(v.states) for k, v in cpts.items()}
+    n_hub = _prod([cards[h] for h in hubs])
+    cost = n_hub * n_configs
+    for members, rfs in _components(cpts, causes, hubs):
+        cost += n_hub * _prod([cards[r] for r in rfs]) * _prod([cards[c] for c in members])
+    return cost
+
+
+def choose_hubs(
+    cpts: Mapping[str, CPT], causes: Sequence[str], risk_factors: Sequence[str]
+) -> list[str]:
+    """Greedily add the risk factor whose conditioning most lowers the work per posterior."""
+    n_configs = _prod([len(cpts[c].states) for c in causes])
+    hubs: list[str] = []
+    best = _plan_cost(cpts, causes, set(), n_configs)
+    while True:
+        trials = [
+            (_plan_cost(cpts, causes, {*hubs, r}, n_configs), r)
+            for r in risk_factors
+            if r not in hubs
+        ]
+        if not trials:
+            return hubs
+        cost, pick = min(trials)
+        if cost >= best:
+            return hubs
+        best, hubs = cost, [*hubs, pick]
+
+
+class EnumerationEngine:
+    """Exact posteriors by enumeration over the cause configurations (see the module doc).
+
+    Parameters
+    ----------
+    spec
+        The validated model.
+    max_configs, max_table
+        Size limits beyond which queries go to pgmpy's variable elimination instead.
+    """
+
+    def __init__(
+        self, spec: ModelSpec, max_configs: int = MAX_CONFIGS, max_table: int = MAX_TABLE
+    ) -> None:
+        self.spec = spec
+        cpts = {c.variable: c for c in all_cpts(spec)}
+        self._cpts = cpts
+        self.states = {k: c.states for k, c in cpts.items()}
+        self.risk_factors = [rf.variable.id for rf in spec.risk_factors]
+        self.causes = [c.variable.id for c in spec.causes]
+        self.findings = [f.variable.id for f in spec.findings]
+        self.prevalence = {r: cpts[r].values for r in self.risk_factors}
+        self.n_configs = _prod([len(self.states[c]) for c in self.causes])
+        self._fallback_engine: VariableEliminationEngine | None = None
+        self.hubs: list[str] = []
+        self.components: list[Component] = []
+        self.too_large = self.n_configs > max_configs
+        if not self.too_large:
+            self.hubs = choose_hubs(cpts, self.causes, self.risk_factors)
+            table_size = _plan_cost(cpts, self.causes, set(self.hubs), self.n_configs)
+            self.too_large = table_size - self.n_configs * self._n_hub > max_table or any(
+                len(self.hubs) + len(rfs) + len(members) > EINSUM_AXES
+                for members, rfs in _components(cpts, self.causes, set(self.hubs))
+            )
+        if self.too_large:
+            return
+        groups = sorted(
+            _components(cpts, self.causes, set(self.hubs)),
+            key=lambda g: _prod([len(self.states[c]) for c in g[0]]),
+        )
+        self.components = [self._component(members, rfs) for members, rfs in groups]
+        self.order = [c for comp in self.components for c in comp.causes]
+        self.shape = tuple(len(self.states[c]) for c in self.order)
+        self._split = len(self.shape) // 2
+        placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
+        self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
+        self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = [{} for _ in self.components]
+        self._findings = {f: self._finding_factor(cpts[f]) for f in self.findings}
+        self._rank_one: dict[str, tuple[float, dict[str, Array]]] = {}
+        for f in self.findings:
+            split = rank_one(cpts[f].values[0])
+            if split is not None:
+                self._rank_one[f] = (split[0], dict(zip(cpts[f].parents, split[1], strict=True)))
+
+    @property
+    def _n_hub(self) -> int:
+        return _prod([len(self.states[h]) for h in self.hubs])
+
+    def _component(self, members: list[str], rfs: list[str]) -> Component:
+        axes = [*self.hubs, *rfs, *members]
+        index = {v: i for i, v in enumerate(axes)}
+        cards = [len(self.states[v]) for v in axes]
+        joint: Array = np.ones([1] * len(axes))
+        for c in _small_first(
+            members, {c: {index[v] for v in (c, *self._cpts[c].parents)} for c in members}, cards
+        ):
+            # an outer product: broadcasting beats einsum's path search here
+            cpt = self._cpts[c]
+            src = [index[v] for v in (c, *cpt.parents)]
+            layout = np.moveaxis(cpt.values, range(len(src)), np.argsort(np.argsort(src)))
+            shape = [cards[i] if i in src else 1 for i in range(len(axes))]
+            joint = joint * layout.reshape(shape)
+        joint = np.broadcast_to(joint, cards)
+        n_hub, n_rf = self._n_hub, _prod([len(self.states[r]) for r in rfs])
+        rf_cards = [len(self.states[r]) for r in rfs]
+        table = np.ascontiguousarray(joint, dtype=float).reshape(n_hub, *rf_cards, -1)
+        flat = table.reshape(n_hub, n_rf, -1)
+        base = np.einsum("hrx,r->hx", flat, self._outer({}, rfs))
+        return Component(tuple(members), tuple(rfs), table, base)
+
+    def _finding_factor(self, cpt: CPT) -> Array:
+        """The finding's table laid out to broadcast over the configuration tensor."""
+        values = cpt.values
+        src = list(cpt.parents)
+        dst = [c for c in self.order if c in src]
+        values = np.moveaxis(values, [1 + src.index(c) for c in dst], range(1, 1 + len(dst)))
+        shape = [len(cpt.states)] + [len(self.states[c]) if c in src else 1 for c in self.order]
+        return np.ascontiguousarray(values).reshape(shape)
+
+    def __repr__(self) -> str:
+        if self.too_large:
+            return f"EnumerationEngine({len(self.causes)} causes, too large: pgmpy fallback)"
+        return (
+            f"EnumerationEngine({len(self.causes)} causes, {self.n_configs} configurations, "
+            f"hubs: {', '.join(self.hubs)})"
+        )
+
+    # -- evidence ----------------------------------------------------------------------
+
+    def _weights(self, evidence: Mapping[str, str], var: str) -> Array:
+        """Prevalence (risk factors) or ones (causes), zeroed where the evidence disagrees."""
+        base = self.prevalence[var] if var in self.prevalence else np.ones(len(self.states[var]))
+        if var not in evidence:
+            return base
+        out = np.zeros(len(base))
+        i = self.states[var].index(evidence[var])
+        out[i] = base[i]
+        return out
+
+    def _outer(self, evidence: Mapping[str, str], variables: Sequence[str]) -> Array:
+        vectors = [self._weights(evidence, v) for v in variables]
+        return reduce(np.multiply.outer, vectors, np.ones(1)).ravel()
+
+    def _joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
+        """``W`` (scaled, as a tensor in ``self.order``) and the log of its scale.
+
+        The last result is kept, so ``log_evidence`` then ``marginals`` on the same
+        evidence (as ``diagnose`` asks) compute it once.
+        """
+        key = tuple(sorted(evidence.items()))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1], self._last[2]
+        w, log_scale = self._compute_joint(evidence)
+        w.flags.writeable = False
+        self._last = (key, w, log_scale)
+        return w, log_scale
+
+    def _compute_joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
+        hub = self._outer(evidence, self.hubs)
+        cause_vectors, log_scale = self._cause_vectors(evidence)
+        blocks = []
+        for k, comp in enumerate(self.components):
+            a = self._block(k, comp, evidence)
+            vectors = [cause_vectors[c] for c in comp.causes if c in cause_vectors]
+            if vectors:
+                full = [cause_vectors.get(c, np.ones(len(self.states[c]))) for c in comp.causes]
+                a = a * reduce(np.multiply.outer, full).ravel()
+            blocks.append(a)
+        blocks[0] = blocks[0] * hub[:, None]
+        acc = blocks[0]
+        for a in blocks[1:-1]:
+            acc = (acc[:, :, None] * a[:, None, :]).reshape(len(hub), -1)
+        flat = acc.T @ blocks[-1] if len(blocks) > 1 else acc.sum(axis=0)
+        w = np.ascontiguousarray(flat).reshape(self.shape)
+        for r in self._orphans:  # a risk factor without children only scales P(e)
+            if r in evidence:
+                p = float(self.prevalence[r][self.states[r].index(evidence[r])])
+                w = w * p if p == 0.0 else w
+                log_scale += math.log(p) if p > 0.0 else 0.0
+        observed = [
+            f
+            for f in self.findings
+            if f in evidence and (evidence[f] != self.states[f][0] or f not in self._rank_one)
+        ]
+        factors = [self._findings[f][self.states[f].index(evidence[f])] for f in observed]
+        for i, factor in enumerate(merge_small(factors, self.n_configs // 4)):
+            if i and i % RESCALE_EVERY == 0:
+                w, log_scale = _rescale(w, log_scale)
+            np.multiply(w, factor, out=w)
+        return w, log_scale
+
+    def clear_memo(self) -> None:
+        """Forget the memoised risk-factor blocks and the last joint (for cold timings)."""
+        self._last = None
+        for cache in self._blocks:
+            cache.clear()
+
+    def _block(self, k: int, comp: Component, evidence: Mapping[str, str]) -> Array:
+        """``A_k[h, x_k]``: the component's risk factors clamped or summed out (memoised)."""
+        seen = tuple(
+            (i, self.states[r].index(evidence[r]))
+            for i, r in enumerate(comp.risk_factors)
+            if r in evidence
+        )
+        if not seen:
+            return comp.base
+        cache = self._blocks[k]
+        found = cache.get(seen)
+        if found is not None:
+            return found
+        clamped = dict(seen)
+        index = tuple(clamped.get(i, slice(None)) for i in range(len(comp.risk_factors)))
+        part = comp.table[(slice(None), *index, slice(None))]
+        free = [r for i, r in enumerate(comp.risk_factors) if i not in clamped]
+        weight = math.prod(
+            float(self.prevalence[comp.risk_factors[i]][s]) for i, s in clamped.items()
+        )
+        a: Array = np.matmul(
+            weight * self._outer({}, free), part.reshape(len(part), -1, part.shape[-1])
+        )
+        with self._lock:  # the explorer may share one engine between threads
+            if len(cache) * a.size >= CACHE_NUMBERS:
+                cache.pop(next(iter(cache)), None)
+            cache[seen] = a
+        return a
+
+    def _cause_sums(self, w: Array) -> list[Array]:
+        """Every cause's unnormalised marginal: two passes over ``W``, then small sums."""
+        n_left = _prod(self.shape[: self._split])
+        matrix = w.reshape(n_left, -1)
+        left = axis_sums(matrix.sum(axis=1), self.shape[: self._split])
+        return left + axis_sums(matrix.sum(axis=0), self.shape[self._split :])
+
+    def _cause_vectors(self, evidence: Mapping[str, str]) -> tuple[dict[str, Array], float]:
+        """Per-cause factors: cause evidence and every finding observed in its first state.
+
+        A noisy-OR finding's first state (``no``) is a product of one factor per cause
+        (times ``1 - leak``, returned as a log), so it never touches the full tensor.
+        """
+        vectors: dict[str, Array] = {}
+        log_scale = 0.0
+        for c in self.causes:
+            if c in evidence:
+                vectors[c] = self._weights(evidence, c)
+        for f, (log_base, factors) in self._rank_one.items():
+            if evidence.get(f) == self.states[f][0]:
+                log_scale += log_base
+                for c, q in factors.items():
+                    vectors[c] = vectors[c] * q if c in vectors else q
+        return vectors, log_scale
+
+    # -- the Engine protocol ---------------------------------------------------------------
+
+    def _fallback(self) -> VariableEliminationEngine:
+        if self._fallback_engine is None:
+            from .network import VariableEliminationEngine, build_network
+
+            self._fallback_engine = VariableEliminationEngine(build_network(self.spec))
+        return self._fallback_engine
+
+    def marginals(self, variables: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Array]:
+        """P(variable | evidence) for each variable (risk factor, cause or finding).
+
+        Returns NaNs for a variable when the evidence has probability zero.
+
+        >>> from model.loader import load_spec
+        >>> eng = EnumerationEngine(load_spec())
+        >>> m = eng.marginals(["age_group", "bruising"], {"dvt": "present"})
+        >>> [round(float(m["bruising"].sum()), 12), m["age_group"].shape]
+        [1.0, (4,)]
+        """
+        if self.too_large:
+            return self._fallback().marginals(variables, evidence)
+        w, _ = self._joint(evidence)
+        total = float(w.sum())
+        wanted = set(variables)
+        out: dict[str, Array] = {}
+        if total <= 0.0:
+            return {v: np.full(len(self.states[v]), np.nan) for v in variables}
+        if wanted & set(self.causes):
+            for cause, dist in zip(self.order, self._cause_sums(w), strict=True):
+                out[cause] = dist / total
+        for v in variables:
+            if v in out:
+                continue
+            if v in evidence:
+                out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
+            elif v in self._findings:
+                yes = float((w * self._findings[v][1]).sum()) / total
+                out[v] = np.array([1.0 - yes, yes])
+            else:
+                scores = []
+                for s in self.states[v]:
+                    clamped, scale = self._joint({**evidence, v: s})
+                    scores.append(float(clamped.sum()) * math.exp(scale))
+                dist = np.array(scores)
+                out[v] = dist / dist.sum()
+        return {v: out[v] for v in variables}
+
+    def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
+        """Log P(evidence); on zero, ``-inf`` and a small set of ``"id=state"`` that conflict.
+
+        >>> from model.loader import load_spec
+        >>> EnumerationEngine(load_spec()).log_evidence({})
+        (0.0, [])
+        """
+        if self.too_large:
+            return self._fallback().log_evidence(evidence)
+        if not evidence:
+            return 0.0, []
+        w, scale = self._joint(evidence)
+        total = float(w.sum())
+        if total > 0.0:
+            return math.log(total) + scale, []
+        conflict = dict(evidence)
+        for var in list(evidence):  # shrink to a small set that is still impossible
+            trial = {k: v for k, v in conflict.items() if k != var}
+            if float(self._joint(trial)[0].sum()) <= 0.0:
+                conflict = trial
+        return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
+
+
+def _small_first(
+    items: Sequence[str], axes: Mapping[str, set[int]], cards: Sequence[int]
+) -> list[str]:
+    """Order factors so the running product's axes grow as slowly as possible (greedy)."""
+    left, held, out = list(items), set[int](), []
+    while left:
+        pick = min(left, key=lambda i: _prod([cards[a] for a in held | axes[i]]))
+        out.append(pick)
+        held |= axes[pick]
+        left.remove(pick)
+    return out
+
+
+def merge_small(factors: Sequence[Array], limit: int) -> list[Array]:
+    """Multiply neighbouring broadcastable factors together while the product stays small.
+
+    Each factor covers only its finding's causes; merging the small ones first means fewer
+    passes over the full configuration tensor.
+
+    >>> a, b = np.ones((2, 1, 1)), np.ones((1, 2, 1))
+    >>> [f.shape for f in merge_small([a, b, np.ones((2, 2, 2))], limit=4)]
+    [(2, 2, 1), (2, 2, 2)]
+    """
+    out: list[Array] = []
+    current: Array | None = None
+    for factor in sorted(factors, key=lambda f: f.size):
+        if current is None:
+            current = factor
+        elif math.prod(np.broadcast_shapes(current.shape, factor.shape)) <= limit:
+            current = current * factor
+        else:
+            out.append(current)
+            current = factor
+    if current is not None:
+        out.append(current)
+    return out
+
+
+def _rescale(w: Array, log_scale: float) -> tuple[Array, float]:
+    top = float(w.max())
+    if top <= 0.0 or top == 1.0:
+        return w, log_scale
+    return w / top, log_scale + math.log(top)
+
+
+def axis_sums(flat: Array, shape: Sequence[int]) -> list[Array]:
+    """Every one-axis marginal of a tensor by halving sums (about two passes over it).
+
+    >>> t = np.arange(24.0)
+    >>> [a.tolist() for a in axis_sums(t, (2, 3, 4))]
+    [[66.0, 210.0], [60.0, 92.0, 124.0], [60.0, 66.0, 72.0, 78.0]]
+    """
+    if len(shape) == 1:
+        return [flat]
+    mid = len(shape) // 2
+    matrix = flat.reshape(_prod(shape[:mid]), -1)
+    return axis_sums(matrix.sum(axis=1), shape[:mid]) + axis_sums(matrix.sum(axis=0), shape[mid:])
+
+
+def rank_one(table: Array) -> tuple[float, list[Array]] | None:
+    """Split a table into ``exp(log_base) * outer(vectors)`` when it is such a product.
+
+    Noisy-OR's P(no | parents) is; ``None`` when the table is not (or is zero at the
+    reference state, where the split is undefined).
+
+    >>> t = np.multiply.outer([0.9, 0.45], [1.0, 0.2])
+    >>> log_base, (a, b) = rank_one(t)
+    >>> [round(math.exp(log_base), 12), a.tolist(), b.tolist()]
+    [0.9, [1.0, 0.5], [1.0, 0.2]]
+    """
+    ref = (0,) * table.ndim
+    base = float(table[ref])
+    if base <= 0.0:
+        return None
+    vectors = []
+    for axis in range(table.ndim):
+        index: list[int | slice] = [0] * table.ndim
+        index[axis] = slice(None)
+        vectors.append(table[tuple(index)] / base)
+    product = base * reduce(np.multiply.outer, vectors, np.ones(())) if vectors else base
+    if not np.allclose(product, table, rtol=1e-12, atol=0.0):
+        return None
+    return math.log(base), vectors

@@ -1,0 +1,171 @@
+"""The fast engine against pgmpy's variable elimination, the reference."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+
+import numpy as np
+import pytest
+from conftest import TINY
+
+from model import DiagnosticModel, ImpossibleEvidenceError, load_model
+from model.engine import EnumerationEngine
+from model.loader import load_spec
+from model.network import VariableEliminationEngine, build_network
+from model.spec import Entry, ModelSpec, RiskFactor, Variable
+
+TOL = 1e-9
+
+
+def random_evidence(spec: ModelSpec, rng: random.Random, k: int) -> dict[str, str]:
+    variables = list(spec.variables.values())
+    return {v.id: rng.choice(v.states) for v in rng.sample(variables, min(k, len(variables)))}
+
+
+def evidence_sets(spec: ModelSpec, n: int, seed: int) -> list[dict[str, str]]:
+    """None, all, and partial evidence on every kind of variable."""
+    rng = random.Random(seed)
+    variables = spec.variables
+    kinds = {
+        kind: [v for v in variables.values() if v.kind == kind]
+        for kind in ("risk_factor", "cause", "finding")
+    }
+    sets: list[dict[str, str]] = [{}, {v.id: rng.choice(v.states) for v in variables.values()}]
+    for kind, vs in kinds.items():
+        sets.append({v.id: rng.choice(v.states) for v in vs})
+        sets.append({v.id: v.states[0] for v in vs})
+        sets.append({vs[0].id: vs[0].states[-1]})
+        if kind == "finding":
+            sets.append({v.id: v.states[-1] for v in vs})
+    while len(sets) < n:
+        sets.append(random_evidence(spec, rng, rng.randint(1, len(variables))))
+    return sets
+
+
+def compare(
+    spec: ModelSpec, sets: list[dict[str, str]], every: bool = False, chain_every: int = 1
+) -> int:
+    """Check every set (log P(e) by pgmpy's chain rule on every ``chain_every``-th one).
+
+    Returns how many sets were possible.
+    """
+    fast = EnumerationEngine(spec)
+    ref = VariableEliminationEngine(build_network(spec))
+    all_vars = list(spec.variables)
+    causes = [c.variable.id for c in spec.causes]
+    possible = 0
+    for i, ev in enumerate(sets):
+        log_p, conflict = fast.log_evidence(ev)
+        wanted = all_vars if every else causes
+        if i % chain_every == 0 or log_p == -math.inf:
+            ref_log_p, _ = ref.log_evidence(ev)
+            if ref_log_p == -math.inf:
+                assert log_p == -math.inf, ev
+                assert conflict, ev
+                continue
+            assert log_p == pytest.approx(ref_log_p, abs=TOL), ev
+        possible += 1
+        got, want = fast.marginals(wanted, ev), ref.marginals(wanted, ev)
+        for v in wanted:
+            np.testing.assert_allclose(got[v], want[v], atol=TOL, rtol=0, err_msg=f"{v} | {ev}")
+    return possible
+
+
+def test_every_variable_on_structured_sets() -> None:
+    spec = load_spec()
+    assert compare(spec, evidence_sets(spec, 14, seed=1), every=True) >= 10
+
+
+@pytest.mark.slow
+def test_thousands_of_random_sets_agree_with_pgmpy() -> None:
+    spec = load_spec()
+    rng = random.Random(20261121)
+    sets = evidence_sets(spec, 40, seed=2)
+    sets += [random_evidence(spec, rng, rng.randint(1, 48)) for _ in range(460)]
+    assert compare(spec, sets, chain_every=10) > 300
+
+
+@pytest.mark.slow
+def test_thousands_of_random_sets_on_the_tiny_network() -> None:
+    spec = load_spec(TINY)
+    assert compare(spec, evidence_sets(spec, 2000, seed=5), every=True) > 1000
+
+
+def test_tiny_network_every_variable_and_impossible_evidence() -> None:
+    spec = load_spec(TINY)
+    rng = random.Random(3)
+    sets = evidence_sets(spec, 200, seed=3) + [{"strain": "none", "snap": "yes"}]
+    compare(spec, sets, every=True)
+    fast = EnumerationEngine(spec)
+    log_p, conflict = fast.log_evidence({"strain": "none", "snap": "yes", "trip": "no"})
+    assert log_p == -math.inf
+    assert conflict == ["strain=none", "snap=yes"]
+    assert rng  # seeded for reproducibility of the sets above
+
+
+def test_impossible_evidence_is_refused_by_diagnose() -> None:
+    tiny = load_model(TINY)
+    with pytest.raises(ImpossibleEvidenceError, match="strain=none with snap=yes"):
+        tiny.diagnose({"strain": "none", "snap": "yes"})
+
+
+@pytest.mark.parametrize("limit", [{"max_configs": 4}, {"max_table": 1}])
+def test_falls_back_to_pgmpy_beyond_its_limits(limit: dict[str, int]) -> None:
+    spec = load_spec(TINY)
+    small = EnumerationEngine(spec, **limit)
+    assert small.too_large
+    assert "pgmpy fallback" in repr(small)
+    full = EnumerationEngine(spec)
+    for ev in evidence_sets(spec, 30, seed=4):
+        a, b = small.log_evidence(ev), full.log_evidence(ev)
+        assert a[0] == pytest.approx(b[0], abs=TOL)
+        if a[0] > -math.inf:
+            got, want = (
+                small.marginals(list(spec.variables), ev),
+                full.marginals(list(spec.variables), ev),
+            )
+            for v in got:
+                np.testing.assert_allclose(got[v], want[v], atol=TOL)
+
+
+def test_model_uses_the_fast_engine_and_keeps_pgmpy_as_reference() -> None:
+    spec = load_spec()
+    fast = DiagnosticModel(spec)
+    assert isinstance(fast.engine, EnumerationEngine)
+    assert "network" not in fast.__dict__  # built lazily
+    slow = DiagnosticModel(spec, engine="pgmpy")
+    assert isinstance(slow.engine, VariableEliminationEngine)
+    ev = {"one_leg_swelling": "yes", "age_group": "45_to_59"}
+    assert fast.diagnose(ev).probability("dvt") == pytest.approx(
+        slow.diagnose(ev).probability("dvt"), abs=TOL
+    )
+    with pytest.raises(ValueError, match="valid: fast, pgmpy"):
+        DiagnosticModel(spec, engine="magic")  # type: ignore[arg-type]
+
+
+def test_with_values_rebuilds_quickly_without_pgmpy() -> None:
+    m = load_model()
+    key = "causes:dvt.baseline"
+    m.with_values({key: 0.01})  # warm up
+    start = time.perf_counter()
+    changed = m.with_values({key: 0.02})
+    elapsed = time.perf_counter() - start
+    assert "network" not in changed.__dict__
+    assert changed.priors["dvt"].probability > m.priors["dvt"].probability
+    assert elapsed < 1.0  # generous: the benchmark measures the real figure
+
+
+def test_a_risk_factor_without_children() -> None:
+    spec = load_spec(TINY)
+    lonely = RiskFactor(
+        Variable("lonely", "risk_factor", ("a", "b", "c"), "Lonely"),
+        tuple(
+            Entry(f"lonely.{s}", p, 0.0, 1.0, ("made_up_2020",))
+            for s, p in (("a", 0.5), ("b", 0.3), ("c", 0.2))
+        ),
+    )
+    spec = dataclasses.replace(spec, risk_factors=(*spec.risk_factors, lonely))
+    compare(spec, evidence_sets(spec, 60, seed=6), every=True)
