@@ -99,6 +99,19 @@ def browser():  # type: ignore[no-untyped-def]
             b.close()
 
 
+DVT_ROW_CHANGED = """(before) => {
+  const rows = [...document.querySelectorAll('[data-testid="stTable"] tr')];
+  const row = rows.find((r) => r.innerText.includes("Deep vein thrombosis"));
+  return row !== undefined && row.innerText !== before;
+}"""
+
+
+def dvt_row(page) -> str:  # type: ignore[no-untyped-def]
+    """The text of DVT's row in the ranking table."""
+    table = page.get_by_test_id("stTable").first
+    return str(table.locator("tr").filter(has_text="Deep vein thrombosis").first.inner_text())
+
+
 def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until Streamlit has no rerun in flight (its status widget is gone)."""
     page.wait_for_function(
@@ -123,14 +136,16 @@ def test_red_flag_answers_show_urgent_banner_and_dvt_first(server: str, browser)
         page.screenshot(path=str(SHOTS / "explorer_start.png"), full_page=False)
         choose(page, "Is one calf or leg swollen", "Yes")
         page.wait_for_url("**one_leg_swelling=yes**", timeout=TIMEOUT)
+        wait_idle(page)
+        before = dvt_row(page)
         choose(page, "long flight or car trip", "Yes")
         page.wait_for_url("**recent_immobility=yes**", timeout=TIMEOUT)
+        # the banner is already urgent after the first answer: wait until the second
+        # answer's rerun has changed DVT's row, then for the page to finish drawing
+        page.wait_for_function(DVT_ROW_CHANGED, arg=before, timeout=TIMEOUT)
+        wait_idle(page)
         alert = page.get_by_test_id("stAlertContentError")
         alert.get_by_text("Seek medical care today", exact=True).wait_for(timeout=TIMEOUT)
-        # the banner was already urgent after the first answer: wait for the second
-        # answer's rerun to reach it and for the whole page to finish drawing
-        alert.get_by_text("recent_immobility=yes", exact=False).first.wait_for(timeout=TIMEOUT)
-        wait_idle(page)
         # DVT heads the banner at the top of the page: the first reason it gives
         first_reason = alert.locator("li").first
         assert "deep vein thrombosis" in first_reason.inner_text()
@@ -138,9 +153,8 @@ def test_red_flag_answers_show_urgent_banner_and_dvt_first(server: str, browser)
         assert "Deep vein thrombosis (DVT)" in ranking
         # the numbers on the page agree with the banner (no stale element left)
         banner_pct = first_reason.inner_text().split(":")[1].split("%")[0].strip()
-        table = page.get_by_test_id("stTable").first
-        dvt_row = table.locator("tr").filter(has_text="Deep vein thrombosis").first.inner_text()
-        assert banner_pct in dvt_row, (banner_pct, dvt_row)
+        row = dvt_row(page)
+        assert banner_pct in row, (banner_pct, row)
         page.screenshot(path=str(SHOTS / "explorer_urgent.png"), full_page=False)
         for name in (
             "Causes in numbers",
