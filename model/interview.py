@@ -1,8 +1,10 @@
 """``calfdx interview``: ask the most informative question next, then diagnose.
 
-Which question: while some urgent rule's probability lies between a third of its
-threshold and the threshold (``near_red_flag``), the question with the largest gain about
-the red flags; otherwise the largest gain about the causes (``model.questions``).
+Which question (red flags first, as a clinician screens): while the triage is below
+urgent and some unasked question has an answer that would make it urgent, or some urgent
+rule's probability lies between a third of its threshold and the threshold
+(``near_red_flag``), the question with the largest gain about the red flags; otherwise the
+largest gain about the causes (``model.questions``).
 
 When to stop: when the triage is settled, meaning no single remaining question has an
 answer that would change the triage level (each answer of each unasked question is
@@ -113,11 +115,14 @@ def run_interview(
             reason = f"asked {max_questions} questions"
             break
         near = near_red_flag(model, evidence)
-        q = choose(pending, bool(near))
+        screen = level != "urgent" and any(a.level == "urgent" for q in pending for a in q.answers)
+        q = choose(pending, bool(near) or screen)
         variable = model.variables[q.variable]
         say()
         if near:
             say(f"(red flag near its threshold: {', '.join(near)}; asking to settle it)")
+        elif screen:
+            say("(screening for red flags first)")
         say(_prompt(q, len(asked) + 1, variable))
         while True:
             say("answer> ", end="")

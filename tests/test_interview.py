@@ -45,7 +45,9 @@ def interview(evidence: dict[str, str], timeout: float = 120.0) -> tuple[str, in
     return out.decode(), asked
 
 
-@pytest.mark.parametrize("vid", ["dvt_after_long_haul_flight", "tight_calves_no_injury"])
+@pytest.mark.parametrize(
+    "vid", ["dvt_after_long_haul_flight", "tight_calves_no_injury", "achilles_rupture_classic"]
+)
 def test_interview_reaches_the_vignettes_triage(vid: str) -> None:
     v = VIGNETTES[vid]
     text, asked = interview(v["evidence"])
@@ -78,3 +80,14 @@ def test_end_of_input_and_quit_stop_and_diagnose(
     out = run_piped(model, answers)
     assert f"Stopped: {stop}." in out
     assert "Evidence: (nothing)" in out and "TRIAGE: SELF_CARE" in out
+
+
+def test_red_flags_are_screened_first(model: DiagnosticModel) -> None:
+    """With nothing known, the first question is the one most informative about red flags."""
+    text = run_piped(model, "unknown\n")
+    first = re.findall(r"\[(\w+)\]\n", text)[0]
+    assert "(screening for red flags first)" in text
+    questions = model.next_questions({}, k=40)
+    assert any(a.level == "urgent" for q in questions for a in q.answers)
+    best = max(q.red_flag_gain for q in questions)
+    assert next(q for q in questions if q.variable == first).red_flag_gain == best
