@@ -64,8 +64,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .spec import ModelSpec
-from .tables import CPT, Array, all_cpts
+from .spec import Cause, Finding, ModelSpec, RiskFactor
+from .tables import CPT, Array, cpts_for
 
 if TYPE_CHECKING:
     from .network import VariableEliminationEngine
@@ -89,6 +89,9 @@ class Component:
     risk_factors: tuple[str, ...]
     table: Array
     base: Array
+
+
+_Groups = list[tuple[list[str], list[str]]]
 
 
 def _prod(values: Sequence[int]) -> int:
@@ -170,10 +173,17 @@ class EnumerationEngine:
     """
 
     def __init__(
-        self, spec: ModelSpec, max_configs: int = MAX_CONFIGS, max_table: int = MAX_TABLE
+        self,
+        spec: ModelSpec,
+        max_configs: int = MAX_CONFIGS,
+        max_table: int = MAX_TABLE,
+        previous: EnumerationEngine | None = None,
     ) -> None:
         self.spec = spec
-        cpts = {c.variable: c for c in all_cpts(spec)}
+        self._limits = (max_configs, max_table)
+        cpts = _updated_cpts(spec, previous)
+        if previous is not None and not previous._same_structure(cpts, self._limits):
+            previous = None
         self._cpts = cpts
         self.states = {k: c.states for k, c in cpts.items()}
         self.risk_factors = [rf.variable.id for rf in spec.risk_factors]
@@ -182,37 +192,87 @@ class EnumerationEngine:
         self.prevalence = {r: cpts[r].values for r in self.risk_factors}
         self.n_configs = _prod([len(self.states[c]) for c in self.causes])
         self._fallback_engine: VariableEliminationEngine | None = None
-        self.hubs: list[str] = []
+        if previous is None:
+            self.hubs, self._groups, self.too_large = self._plan(max_configs, max_table)
+        else:
+            self.hubs, self._groups = previous.hubs, previous._groups
+            self.too_large = previous.too_large
         self.components: list[Component] = []
-        self.too_large = self.n_configs > max_configs
-        if not self.too_large:
-            self.hubs = choose_hubs(cpts, self.causes, self.risk_factors)
-            table_size = _plan_cost(cpts, self.causes, set(self.hubs), self.n_configs)
-            self.too_large = table_size - self.n_configs * self._n_hub > max_table or any(
-                len(self.hubs) + len(rfs) + len(members) > EINSUM_AXES
-                for members, rfs in _components(cpts, self.causes, set(self.hubs))
-            )
         if self.too_large:
             return
-        groups = sorted(
-            _components(cpts, self.causes, set(self.hubs)),
-            key=lambda g: _prod([len(self.states[c]) for c in g[0]]),
-        )
-        self.components = [self._component(members, rfs) for members, rfs in groups]
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
+        self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = []
+        for k, (members, rfs) in enumerate(self._groups):
+            comp, cache = self._reuse_component(k, members, rfs, previous)
+            self.components.append(comp)
+            self._blocks.append(cache)
         self.order = [c for comp in self.components for c in comp.causes]
         self.shape = tuple(len(self.states[c]) for c in self.order)
         self._split = len(self.shape) // 2
         placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
         self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
-        self._lock = threading.Lock()
-        self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
-        self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = [{} for _ in self.components]
-        self._findings = {f: self._finding_factor(cpts[f]) for f in self.findings}
+        self._findings: dict[str, Array] = {}
         self._rank_one: dict[str, tuple[float, dict[str, Array]]] = {}
         for f in self.findings:
-            split = rank_one(cpts[f].values[0])
-            if split is not None:
-                self._rank_one[f] = (split[0], dict(zip(cpts[f].parents, split[1], strict=True)))
+            self._add_finding(f, previous)
+
+    def _plan(self, max_configs: int, max_table: int) -> tuple[list[str], _Groups, bool]:
+        """Hubs, components (smallest first) and whether the plan exceeds the limits."""
+        if self.n_configs > max_configs:
+            return [], [], True
+        cpts = self._cpts
+        hubs = choose_hubs(cpts, self.causes, self.risk_factors)
+        groups = _components(cpts, self.causes, set(hubs))
+        table_size = _plan_cost(cpts, self.causes, set(hubs), self.n_configs)
+        n_hub = _prod([len(self.states[h]) for h in hubs])
+        too_large = table_size - self.n_configs * n_hub > max_table or any(
+            len(hubs) + len(rfs) + len(members) > EINSUM_AXES for members, rfs in groups
+        )
+        groups.sort(key=lambda g: _prod([len(self.states[c]) for c in g[0]]))
+        return hubs, groups, too_large
+
+    def _same_structure(self, cpts: Mapping[str, CPT], limits: tuple[int, int]) -> bool:
+        """Whether ``cpts`` has this engine's variables, states and parents (and limits)."""
+        return (
+            limits == self._limits
+            and list(cpts) == list(self._cpts)
+            and all(
+                (c.states, c.parents) == (self._cpts[k].states, self._cpts[k].parents)
+                for k, c in cpts.items()
+            )
+        )
+
+    def _reuse_component(
+        self, k: int, members: list[str], rfs: list[str], previous: EnumerationEngine | None
+    ) -> tuple[Component, dict[tuple[tuple[int, int], ...], Array]]:
+        """Component ``k`` and its memo, reused from ``previous`` where its tables are unchanged.
+
+        The joint table depends on the causes' tables only; ``base`` and the memoised
+        blocks also depend on the component's risk-factor prevalences.
+        """
+        if previous is None:
+            return self._component(members, rfs), {}
+        old = previous.components[k]
+        if any(self._cpts[c] is not previous._cpts[c] for c in members):
+            return self._component(members, rfs), {}
+        if any(self._cpts[r] is not previous._cpts[r] for r in rfs):
+            comp = Component(old.causes, old.risk_factors, old.table, self._base(old.table, rfs))
+            return comp, {}
+        return old, dict(previous._blocks[k])
+
+    def _add_finding(self, f: str, previous: EnumerationEngine | None) -> None:
+        """The finding's broadcast table and noisy-OR split, reused when its table is unchanged."""
+        cpt = self._cpts[f]
+        if previous is not None and cpt is previous._cpts[f]:
+            self._findings[f] = previous._findings[f]
+            if f in previous._rank_one:
+                self._rank_one[f] = previous._rank_one[f]
+            return
+        self._findings[f] = self._finding_factor(cpt)
+        split = rank_one(cpt.values[0])
+        if split is not None:
+            self._rank_one[f] = (split[0], dict(zip(cpt.parents, split[1], strict=True)))
 
     @property
     def _n_hub(self) -> int:
@@ -233,12 +293,17 @@ class EnumerationEngine:
             shape = [cards[i] if i in src else 1 for i in range(len(axes))]
             joint = joint * layout.reshape(shape)
         joint = np.broadcast_to(joint, cards)
-        n_hub, n_rf = self._n_hub, _prod([len(self.states[r]) for r in rfs])
+        n_hub = self._n_hub
         rf_cards = [len(self.states[r]) for r in rfs]
         table = np.ascontiguousarray(joint, dtype=float).reshape(n_hub, *rf_cards, -1)
-        flat = table.reshape(n_hub, n_rf, -1)
-        base = np.einsum("hrx,r->hx", flat, self._outer({}, rfs))
-        return Component(tuple(members), tuple(rfs), table, base)
+        return Component(tuple(members), tuple(rfs), table, self._base(table, rfs))
+
+    def _base(self, table: Array, rfs: Sequence[str]) -> Array:
+        """The component's table with its risk factors summed out by their prevalences."""
+        n_rf = _prod([len(self.states[r]) for r in rfs])
+        flat = table.reshape(len(table), n_rf, -1)
+        base: Array = np.einsum("hrx,r->hx", flat, self._outer({}, rfs))
+        return base
 
     def _finding_factor(self, cpt: CPT) -> Array:
         """The finding's table laid out to broadcast over the configuration tensor."""
@@ -450,6 +515,34 @@ class EnumerationEngine:
             if float(self._joint(trial)[0].sum()) <= 0.0:
                 conflict = trial
         return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
+
+
+def _updated_cpts(spec: ModelSpec, previous: EnumerationEngine | None) -> dict[str, CPT]:
+    """Every table of ``spec``, keeping ``previous``'s table objects where they are unchanged.
+
+    Only nodes whose spec entry differs are recomputed; a recomputed table with equal
+    values is replaced by the old object too, so ``is`` then tells which tables changed.
+    """
+    if previous is None:
+        return cpts_for(spec)
+    old, before = previous._cpts, _nodes(previous.spec)
+    nodes = _nodes(spec)
+    fresh = cpts_for(spec, {k for k, n in nodes.items() if before.get(k) != n})
+    out: dict[str, CPT] = {}
+    for k in nodes:
+        new = fresh.get(k)
+        keep = new is None or (k in old and _same_table(new, old[k]))
+        out[k] = old[k] if keep or new is None else new
+    return out
+
+
+def _nodes(spec: ModelSpec) -> dict[str, RiskFactor | Cause | Finding]:
+    nodes: list[RiskFactor | Cause | Finding] = [*spec.risk_factors, *spec.causes, *spec.findings]
+    return {n.variable.id: n for n in nodes}
+
+
+def _same_table(a: CPT, b: CPT) -> bool:
+    return (a.states, a.parents) == (b.states, b.parents) and np.array_equal(a.values, b.values)
 
 
 def _small_first(
