@@ -21,6 +21,15 @@ matrix product: ``pi_e = sum_h prod_k A_k[h]``.
 The block for one pattern of risk-factor evidence is memoised per component (at most
 ``CACHE_NUMBERS`` numbers each), since callers ask about the same person many times.
 
+*Rebuilding.* ``EnumerationEngine(spec, previous=old)`` updates an engine for a spec with
+the same network and new numbers (``ModelSpec.with_values``; ``DiagnosticModel.with_values``
+does this). It keeps ``old``'s hubs and components and recomputes only the tables whose
+spec entries changed, then only what reads them: a cause's table rebuilds its component's
+``T_k`` (``O(|H| |R_k| |X_k|)``, the bulk of a full build), a risk factor's prevalence only
+that component's summed-out block and memo, a finding's table its own factor, a triage
+threshold nothing. Reused arrays come from the same inputs through the same code, so the
+result equals a fresh build exactly.
+
 *Findings.* A finding observed in its first state (``no``) has a noisy-OR table that is a
 product of one factor per cause (``rank_one`` checks this on the table from
 ``model.tables``), so it is folded into the components' blocks before the hub sum and never
