@@ -28,7 +28,10 @@ spec entries changed, then only what reads them: a cause's table rebuilds its co
 ``T_k`` (``O(|H| |R_k| |X_k|)``, the bulk of a full build), a risk factor's prevalence only
 that component's summed-out block and memo, a finding's table its own factor, a triage
 threshold nothing. Reused arrays come from the same inputs through the same code, so the
-result equals a fresh build exactly.
+result equals a fresh build exactly. A component's ``T_k`` is built only on first need
+(risk-factor evidence in that component): ``A_k`` without such evidence is contracted
+directly from the cause tables (einsum, along a path found once per structure), which
+costs far less than ``T_k``'s ``|H| |R_k| |X_k|`` numbers.
 
 *Findings.* A finding observed in its first state (``no``) has a noisy-OR table that is a
 product of one factor per cause (``rank_one`` checks this on the table from
@@ -66,10 +69,10 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import reduce
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, partial, reduce
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -86,18 +89,25 @@ CACHE_NUMBERS = 2**21  # per component: memoised risk-factor blocks, 16 MB at mo
 EINSUM_AXES = 52  # numpy's einsum names at most 52 axes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Component:
     """Causes that stay dependent given the hubs, with their own risk factors.
 
-    ``table`` has shape ``(n_hub_states, *risk_factor_cards, n_cause_states)``; ``base`` is
-    it with the risk factors summed out, ``(n_hub_states, n_cause_states)``.
+    ``table`` has shape ``(n_hub_states, *risk_factor_cards, n_cause_states)`` and is built
+    by ``build`` on first use (only risk-factor evidence in the component needs it);
+    ``base`` is it with the risk factors summed out, ``(n_hub_states, n_cause_states)``,
+    contracted directly from the causes' tables.
     """
 
     causes: tuple[str, ...]
     risk_factors: tuple[str, ...]
-    table: Array
     base: Array
+    build: Callable[[], Array] = field(repr=False)
+
+    @cached_property
+    def table(self) -> Array:
+        """The joint table (computed once, on first use)."""
+        return self.build()
 
 
 _Groups = list[tuple[list[str], list[str]]]
@@ -201,17 +211,21 @@ class EnumerationEngine:
         self.prevalence = {r: cpts[r].values for r in self.risk_factors}
         self.n_configs = _prod([len(self.states[c]) for c in self.causes])
         self._fallback_engine: VariableEliminationEngine | None = None
+        self._paths: list[list[Any]] = []
         if previous is None:
             self.hubs, self._groups, self.too_large = self._plan(max_configs, max_table)
         else:
             self.hubs, self._groups = previous.hubs, previous._groups
             self.too_large = previous.too_large
+            self._paths = previous._paths
         self.components: list[Component] = []
         if self.too_large:
             return
         self._lock = threading.Lock()
         self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
         self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = []
+        if previous is None:
+            self._paths = [self._base_path(members, rfs) for members, rfs in self._groups]
         for k, (members, rfs) in enumerate(self._groups):
             comp, cache = self._reuse_component(k, members, rfs, previous)
             self.components.append(comp)
@@ -260,15 +274,14 @@ class EnumerationEngine:
         The joint table depends on the causes' tables only; ``base`` and the memoised
         blocks also depend on the component's risk-factor prevalences.
         """
-        if previous is None:
-            return self._component(members, rfs), {}
+        if previous is None or any(self._cpts[c] is not previous._cpts[c] for c in members):
+            return self._component(k, members, rfs), {}
         old = previous.components[k]
-        if any(self._cpts[c] is not previous._cpts[c] for c in members):
-            return self._component(members, rfs), {}
-        if any(self._cpts[r] is not previous._cpts[r] for r in rfs):
-            comp = Component(old.causes, old.risk_factors, old.table, self._base(old.table, rfs))
-            return comp, {}
-        return old, dict(previous._blocks[k])
+        if all(self._cpts[r] is previous._cpts[r] for r in rfs):
+            return old, dict(previous._blocks[k])
+        # share the table if it is built, else its builder (which holds no engine)
+        build = partial(_given, old.table) if "table" in old.__dict__ else old.build
+        return Component(old.causes, old.risk_factors, self._base(k, members, rfs), build), {}
 
     def _add_finding(self, f: str, previous: EnumerationEngine | None) -> None:
         """The finding's broadcast table and noisy-OR split, reused when its table is unchanged."""
@@ -287,32 +300,34 @@ class EnumerationEngine:
     def _n_hub(self) -> int:
         return _prod([len(self.states[h]) for h in self.hubs])
 
-    def _component(self, members: list[str], rfs: list[str]) -> Component:
-        axes = [*self.hubs, *rfs, *members]
-        index = {v: i for i, v in enumerate(axes)}
-        cards = [len(self.states[v]) for v in axes]
-        joint: Array = np.ones([1] * len(axes))
-        for c in _small_first(
-            members, {c: {index[v] for v in (c, *self._cpts[c].parents)} for c in members}, cards
-        ):
-            # an outer product: broadcasting beats einsum's path search here
-            cpt = self._cpts[c]
-            src = [index[v] for v in (c, *cpt.parents)]
-            layout = np.moveaxis(cpt.values, range(len(src)), np.argsort(np.argsort(src)))
-            shape = [cards[i] if i in src else 1 for i in range(len(axes))]
-            joint = joint * layout.reshape(shape)
-        joint = np.broadcast_to(joint, cards)
-        n_hub = self._n_hub
-        rf_cards = [len(self.states[r]) for r in rfs]
-        table = np.ascontiguousarray(joint, dtype=float).reshape(n_hub, *rf_cards, -1)
-        return Component(tuple(members), tuple(rfs), table, self._base(table, rfs))
+    def _component(self, k: int, members: list[str], rfs: list[str]) -> Component:
+        cpts = {c: self._cpts[c] for c in members}
+        cards = {v: len(self.states[v]) for v in (*self.hubs, *rfs, *members)}
+        build = partial(_joint_table, self.hubs, rfs, members, cpts, cards)
+        return Component(tuple(members), tuple(rfs), self._base(k, members, rfs), build)
 
-    def _base(self, table: Array, rfs: Sequence[str]) -> Array:
-        """The component's table with its risk factors summed out by their prevalences."""
-        n_rf = _prod([len(self.states[r]) for r in rfs])
-        flat = table.reshape(len(table), n_rf, -1)
-        base: Array = np.einsum("hrx,r->hx", flat, self._outer({}, rfs))
-        return base
+    def _base_operands(self, members: list[str], rfs: list[str]) -> list[Any]:
+        """The interleaved einsum operands of ``base``: tables, prevalences, output axes."""
+        axes = {v: i for i, v in enumerate((*self.hubs, *rfs, *members))}
+        ops: list[Any] = []
+        for c in members:
+            ops += [self._cpts[c].values, [axes[v] for v in (c, *self._cpts[c].parents)]]
+        for r in rfs:
+            ops += [self.prevalence[r], [axes[r]]]
+        for h in self.hubs:  # a hub none of the causes reads still indexes the output
+            ops += [np.ones(len(self.states[h])), [axes[h]]]
+        return [*ops, [axes[v] for v in (*self.hubs, *members)]]
+
+    def _base_path(self, members: list[str], rfs: list[str]) -> list[Any]:
+        """The contraction order for ``base`` (fixed by the structure, so found once)."""
+        path: list[Any] = np.einsum_path(*self._base_operands(members, rfs), optimize="greedy")[0]
+        return path
+
+    def _base(self, k: int, members: list[str], rfs: list[str]) -> Array:
+        """``A_k`` without evidence: the risk factors summed out by their prevalences."""
+        ops = self._base_operands(members, rfs)
+        out: Array = np.einsum(*ops, optimize=self._paths[k])
+        return np.ascontiguousarray(out.reshape(self._n_hub, -1), dtype=float)
 
     def _finding_factor(self, cpt: CPT) -> Array:
         """The finding's table laid out to broadcast over the configuration tensor."""
@@ -524,6 +539,36 @@ class EnumerationEngine:
             if float(self._joint(trial)[0].sum()) <= 0.0:
                 conflict = trial
         return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
+
+
+def _joint_table(
+    hubs: Sequence[str],
+    rfs: Sequence[str],
+    members: Sequence[str],
+    cpts: Mapping[str, CPT],
+    cards: Mapping[str, int],
+) -> Array:
+    """``T_k[h, r_k, x_k]``: the product of the component's cause tables, broadcast."""
+    axes = [*hubs, *rfs, *members]
+    index = {v: i for i, v in enumerate(axes)}
+    dims = [cards[v] for v in axes]
+    joint: Array = np.ones([1] * len(axes))
+    for c in _small_first(
+        members, {c: {index[v] for v in (c, *cpts[c].parents)} for c in members}, dims
+    ):
+        # an outer product: broadcasting beats einsum's path search here
+        src = [index[v] for v in (c, *cpts[c].parents)]
+        layout = np.moveaxis(cpts[c].values, range(len(src)), np.argsort(np.argsort(src)))
+        shape = [dims[i] if i in src else 1 for i in range(len(axes))]
+        joint = joint * layout.reshape(shape)
+    n_hub = _prod([cards[h] for h in hubs])
+    rf_cards = [cards[r] for r in rfs]
+    full = np.broadcast_to(joint, dims)
+    return np.ascontiguousarray(full, dtype=float).reshape(n_hub, *rf_cards, -1)
+
+
+def _given(value: Array) -> Array:
+    return value
 
 
 def _updated_cpts(spec: ModelSpec, previous: EnumerationEngine | None) -> dict[str, CPT]:
