@@ -13,31 +13,32 @@ findings are barren and drop out.
 *Risk factors.* A few "hub" risk factors ``H`` (chosen at compile time to minimise the work
 below; for the shipped priors age, mileage, ...) are conditioned on; given them, the causes
 fall apart into independent components ``k``, each with its own non-hub risk factors ``R_k``.
-For each component a table ``T_k[h, r_k, x_k] = prod_{c in k} P(x_c | parents)`` is
-precomputed, so risk-factor evidence is one matrix-vector product per component
-(``A_k = T_k @ w_k`` with ``w_k`` the masked prevalences) and the hubs are summed out by one
-matrix product: ``pi_e = sum_h prod_k A_k[h]``.
+For each component a table ``T_k[h, r_k, x_k] = prod_{c in k} P(x_c | parents)`` gives
+risk-factor evidence as one matrix-vector product per component (``A_k = T_k @ w_k`` with
+``w_k`` the masked prevalences), and the hubs are summed out by one matrix product:
+``pi_e = sum_h prod_k A_k[h]``. ``T_k`` is built on first need, i.e. the first evidence on
+one of ``R_k``; without such evidence ``A_k`` is the precomputed block with ``R_k`` summed
+out, contracted directly from the cause tables and prevalences (einsum along a path found
+once per structure), far cheaper than ``T_k``'s ``|H| |R_k| |X_k|`` numbers.
 
 The block for one pattern of risk-factor evidence is memoised per component (at most
 ``CACHE_NUMBERS`` numbers each), since callers ask about the same person many times.
 
 *Rebuilding.* ``EnumerationEngine(spec, previous=old)`` updates an engine for a spec with
 the same network and new numbers (``ModelSpec.with_values``; ``DiagnosticModel.with_values``
-does this). It keeps ``old``'s hubs and components and recomputes only the tables whose
-spec entries changed, then only what reads them: a cause's table rebuilds its component's
-``T_k`` (``O(|H| |R_k| |X_k|)``, the bulk of a full build), a risk factor's prevalence only
-that component's summed-out block and memo, a finding's table its own factor, a triage
-threshold nothing. Reused arrays come from the same inputs through the same code, so the
-result equals a fresh build exactly. A component's ``T_k`` is built only on first need
-(risk-factor evidence in that component): ``A_k`` without such evidence is contracted
-directly from the cause tables (einsum, along a path found once per structure), which
-costs far less than ``T_k``'s ``|H| |R_k| |X_k|`` numbers.
+does this). It keeps ``old``'s hubs, components and contraction paths, recomputes only the
+tables whose spec entries changed, then only what reads them: a cause's table its
+component's summed-out block (``T_k`` is rebuilt on first need), a risk factor's prevalence
+that block and the component's memo (``T_k`` is shared), a finding's table its own factor,
+a triage threshold nothing. Reused arrays come from the same inputs through the same code,
+so the result equals a fresh build exactly.
 
 *Findings.* A finding observed in its first state (``no``) has a noisy-OR table that is a
 product of one factor per cause (``rank_one`` checks this on the table from
 ``model.tables``), so it is folded into the components' blocks before the hub sum and never
 touches ``N`` numbers. A finding observed ``yes`` multiplies ``W`` by its table broadcast
-over its parents: one pass over ``N`` numbers each (small ones are merged first).
+over its parents: one pass over ``N`` numbers each (small ones are merged first). Both
+forms are prepared when the finding is first observed.
 
 *Marginals.* Cause marginals come from one pass of halving sums over ``W`` (about ``2N``
 additions for all causes); a finding's marginal is one more weighted sum; a risk factor's
@@ -46,7 +47,8 @@ marginal repeats the computation with the factor clamped to each of its states.
 Scaling and limits
 ------------------
 Time per posterior is ``O(N * (|H| + F_yes + 3) + sum_k |H| |R_k| |X_k|)`` and memory
-``O(N + sum_k |H| |R_k| |X_k|)`` numbers: linear in the findings, exponential in the number
+``O(N + sum_k |H| |R_k| |X_k|)`` numbers (the ``T_k`` terms only once risk-factor evidence
+needs them): linear in the findings, exponential in the number
 of causes (each binary cause doubles ``N``). Beyond ``MAX_CONFIGS = 2**22`` cause
 configurations (32 MB per working array), or component tables above ``MAX_TABLE`` numbers,
 the engine falls back to pgmpy's exact variable elimination, so a user who adds causes gets
@@ -208,6 +210,7 @@ class EnumerationEngine:
         self.risk_factors = [rf.variable.id for rf in spec.risk_factors]
         self.causes = [c.variable.id for c in spec.causes]
         self.findings = [f.variable.id for f in spec.findings]
+        self._finding_ids = set(self.findings)
         self.prevalence = {r: cpts[r].values for r in self.risk_factors}
         self.n_configs = _prod([len(self.states[c]) for c in self.causes])
         self._fallback_engine: VariableEliminationEngine | None = None
@@ -235,10 +238,11 @@ class EnumerationEngine:
         self._split = len(self.shape) // 2
         placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
         self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
+        # each finding's broadcast table and noisy-OR split, prepared on first use
         self._findings: dict[str, Array] = {}
-        self._rank_one: dict[str, tuple[float, dict[str, Array]]] = {}
-        for f in self.findings:
-            self._add_finding(f, previous)
+        self._rank_one: dict[str, tuple[float, dict[str, Array]] | None] = {}
+        if previous is not None:
+            self._keep_findings(previous)
 
     def _plan(self, max_configs: int, max_table: int) -> tuple[list[str], _Groups, bool]:
         """Hubs, components (smallest first) and whether the plan exceeds the limits."""
@@ -283,18 +287,31 @@ class EnumerationEngine:
         build = partial(_given, old.table) if "table" in old.__dict__ else old.build
         return Component(old.causes, old.risk_factors, self._base(k, members, rfs), build), {}
 
-    def _add_finding(self, f: str, previous: EnumerationEngine | None) -> None:
-        """The finding's broadcast table and noisy-OR split, reused when its table is unchanged."""
-        cpt = self._cpts[f]
-        if previous is not None and cpt is previous._cpts[f]:
-            self._findings[f] = previous._findings[f]
-            if f in previous._rank_one:
-                self._rank_one[f] = previous._rank_one[f]
-            return
-        self._findings[f] = self._finding_factor(cpt)
-        split = rank_one(cpt.values[0])
-        if split is not None:
-            self._rank_one[f] = (split[0], dict(zip(cpt.parents, split[1], strict=True)))
+    def _keep_findings(self, previous: EnumerationEngine) -> None:
+        """Take over ``previous``'s prepared findings whose tables are unchanged."""
+        for f, factor in list(previous._findings.items()):
+            if self._cpts[f] is previous._cpts[f]:
+                self._findings[f] = factor
+        for f, split in list(previous._rank_one.items()):
+            if self._cpts[f] is previous._cpts[f]:
+                self._rank_one[f] = split
+
+    def _factor(self, f: str) -> Array:
+        """The finding's table laid out to broadcast over ``W`` (prepared once)."""
+        factor = self._findings.get(f)
+        if factor is None:
+            factor = self._findings[f] = self._finding_factor(self._cpts[f])
+        return factor
+
+    def _split_of(self, f: str) -> tuple[float, dict[str, Array]] | None:
+        """The finding's first state as ``exp(log_base) * prod_c q_c``, if it is one (once)."""
+        if f not in self._rank_one:
+            cpt = self._cpts[f]
+            split = rank_one(cpt.values[0])
+            self._rank_one[f] = (
+                None if split is None else (split[0], dict(zip(cpt.parents, split[1], strict=True)))
+            )
+        return self._rank_one[f]
 
     @property
     def _n_hub(self) -> int:
@@ -401,9 +418,9 @@ class EnumerationEngine:
         observed = [
             f
             for f in self.findings
-            if f in evidence and (evidence[f] != self.states[f][0] or f not in self._rank_one)
+            if f in evidence and (evidence[f] != self.states[f][0] or self._split_of(f) is None)
         ]
-        factors = [self._findings[f][self.states[f].index(evidence[f])] for f in observed]
+        factors = [self._factor(f)[self.states[f].index(evidence[f])] for f in observed]
         for i, factor in enumerate(merge_small(factors, self.n_configs // 4)):
             if i and i % RESCALE_EVERY == 0:
                 w, log_scale = _rescale(w, log_scale)
@@ -463,8 +480,10 @@ class EnumerationEngine:
         for c in self.causes:
             if c in evidence:
                 vectors[c] = self._weights(evidence, c)
-        for f, (log_base, factors) in self._rank_one.items():
-            if evidence.get(f) == self.states[f][0]:
+        for f in self.findings:
+            split = self._split_of(f) if evidence.get(f) == self.states[f][0] else None
+            if split is not None:
+                log_base, factors = split
                 log_scale += log_base
                 for c, q in factors.items():
                     vectors[c] = vectors[c] * q if c in vectors else q
@@ -506,8 +525,8 @@ class EnumerationEngine:
                 continue
             if v in evidence:
                 out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
-            elif v in self._findings:
-                yes = float((w * self._findings[v][1]).sum()) / total
+            elif v in self._finding_ids:
+                yes = float((w * self._factor(v)[1]).sum()) / total
                 out[v] = np.array([1.0 - yes, yes])
             else:
                 scores = []

@@ -243,9 +243,15 @@ def test_every_kind_of_number_is_updated_exactly() -> None:
 def test_an_update_reuses_what_its_change_does_not_touch() -> None:
     spec = load_spec()
     base = EnumerationEngine(spec)
+    base.marginals(["dvt"], {"one_leg_swelling": "yes", "bruising": "no"})
     same = EnumerationEngine(spec.with_values({"triage:rule.dvt.threshold": 0.5}), previous=base)
     assert all(a is b for a, b in zip(same.components, base.components, strict=True))
-    assert same._findings == base._findings and same.hubs is base.hubs
+    assert same.hubs is base.hubs
+    assert same._findings["one_leg_swelling"] is base._findings["one_leg_swelling"]
+    assert same._rank_one["bruising"] is base._rank_one["bruising"]
+    link = next(k for k in spec.entries if k.startswith("findings:one_leg_swelling.causes"))
+    linked = EnumerationEngine(spec.with_values({link: 0.123}), previous=base)
+    assert "one_leg_swelling" not in linked._findings and "bruising" in linked._rank_one
     assert not any("table" in c.__dict__ for c in base.components)  # built on first need
     base.marginals(["dvt"], {"footwear": "worn_or_unsuitable", "diabetes": "yes"})
     assert sum("table" in c.__dict__ for c in base.components) == 2
