@@ -53,11 +53,17 @@ class DiagnosticModel:
     True
     """
 
-    def __init__(self, spec: ModelSpec, engine: EngineName = "fast") -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        engine: EngineName = "fast",
+        previous: EnumerationEngine | None = None,
+    ) -> None:
         self.spec = spec
         self.engine_name: EngineName = engine
         if engine == "fast":
-            self.engine: Engine = EnumerationEngine(spec)
+            # ``previous``: a fast engine of the same network to update (see ``with_values``)
+            self.engine: Engine = EnumerationEngine(spec, previous=previous)
         elif engine == "pgmpy":
             self.engine = VariableEliminationEngine(self.network)
         else:
@@ -163,8 +169,13 @@ class DiagnosticModel:
         return diagnose_frame(self, cases)
 
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:
-        """A new model with some prior numbers replaced (see ``ModelSpec.with_values``)."""
-        return DiagnosticModel(self.spec.with_values(values), self.engine_name)
+        """A new model with some prior numbers replaced (see ``ModelSpec.with_values``).
+
+        The fast engine is updated rather than rebuilt: only what depends on the changed
+        tables is recomputed (``EnumerationEngine(spec, previous=...)``).
+        """
+        previous = self.engine if isinstance(self.engine, EnumerationEngine) else None
+        return DiagnosticModel(self.spec.with_values(values), self.engine_name, previous)
 
     def export(self, path: str | os.PathLike[str], fmt: Format = "bif") -> None:
         """Write the network as BIF or XMLBIF, with state names."""

@@ -13,19 +13,32 @@ findings are barren and drop out.
 *Risk factors.* A few "hub" risk factors ``H`` (chosen at compile time to minimise the work
 below; for the shipped priors age, mileage, ...) are conditioned on; given them, the causes
 fall apart into independent components ``k``, each with its own non-hub risk factors ``R_k``.
-For each component a table ``T_k[h, r_k, x_k] = prod_{c in k} P(x_c | parents)`` is
-precomputed, so risk-factor evidence is one matrix-vector product per component
-(``A_k = T_k @ w_k`` with ``w_k`` the masked prevalences) and the hubs are summed out by one
-matrix product: ``pi_e = sum_h prod_k A_k[h]``.
+For each component a table ``T_k[h, r_k, x_k] = prod_{c in k} P(x_c | parents)`` gives
+risk-factor evidence as one matrix-vector product per component (``A_k = T_k @ w_k`` with
+``w_k`` the masked prevalences), and the hubs are summed out by one matrix product:
+``pi_e = sum_h prod_k A_k[h]``. ``T_k`` is built on first need, i.e. the first evidence on
+one of ``R_k``; without such evidence ``A_k`` is the precomputed block with ``R_k`` summed
+out, contracted directly from the cause tables and prevalences (einsum along a path found
+once per structure), far cheaper than ``T_k``'s ``|H| |R_k| |X_k|`` numbers.
 
 The block for one pattern of risk-factor evidence is memoised per component (at most
 ``CACHE_NUMBERS`` numbers each), since callers ask about the same person many times.
+
+*Rebuilding.* ``EnumerationEngine(spec, previous=old)`` updates an engine for a spec with
+the same network and new numbers (``ModelSpec.with_values``; ``DiagnosticModel.with_values``
+does this). It keeps ``old``'s hubs, components and contraction paths, recomputes only the
+tables whose spec entries changed, then only what reads them: a cause's table its
+component's summed-out block (``T_k`` is rebuilt on first need), a risk factor's prevalence
+that block and the component's memo (``T_k`` is shared), a finding's table its own factor,
+a triage threshold nothing. Reused arrays come from the same inputs through the same code,
+so the result equals a fresh build exactly.
 
 *Findings.* A finding observed in its first state (``no``) has a noisy-OR table that is a
 product of one factor per cause (``rank_one`` checks this on the table from
 ``model.tables``), so it is folded into the components' blocks before the hub sum and never
 touches ``N`` numbers. A finding observed ``yes`` multiplies ``W`` by its table broadcast
-over its parents: one pass over ``N`` numbers each (small ones are merged first).
+over its parents: one pass over ``N`` numbers each (small ones are merged first). Both
+forms are prepared when the finding is first observed.
 
 *Marginals.* Cause marginals come from one pass of halving sums over ``W`` (about ``2N``
 additions for all causes); a finding's marginal is one more weighted sum; a risk factor's
@@ -34,7 +47,8 @@ marginal repeats the computation with the factor clamped to each of its states.
 Scaling and limits
 ------------------
 Time per posterior is ``O(N * (|H| + F_yes + 3) + sum_k |H| |R_k| |X_k|)`` and memory
-``O(N + sum_k |H| |R_k| |X_k|)`` numbers: linear in the findings, exponential in the number
+``O(N + sum_k |H| |R_k| |X_k|)`` numbers (the ``T_k`` terms only once risk-factor evidence
+needs them): linear in the findings, exponential in the number
 of causes (each binary cause doubles ``N``). Beyond ``MAX_CONFIGS = 2**22`` cause
 configurations (32 MB per working array), or component tables above ``MAX_TABLE`` numbers,
 the engine falls back to pgmpy's exact variable elimination, so a user who adds causes gets
@@ -57,15 +71,15 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import reduce
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, partial, reduce
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .spec import ModelSpec
-from .tables import CPT, Array, all_cpts
+from .spec import Cause, Finding, ModelSpec, RiskFactor
+from .tables import CPT, Array, cpts_for
 
 if TYPE_CHECKING:
     from .network import VariableEliminationEngine
@@ -77,18 +91,28 @@ CACHE_NUMBERS = 2**21  # per component: memoised risk-factor blocks, 16 MB at mo
 EINSUM_AXES = 52  # numpy's einsum names at most 52 axes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Component:
     """Causes that stay dependent given the hubs, with their own risk factors.
 
-    ``table`` has shape ``(n_hub_states, *risk_factor_cards, n_cause_states)``; ``base`` is
-    it with the risk factors summed out, ``(n_hub_states, n_cause_states)``.
+    ``table`` has shape ``(n_hub_states, *risk_factor_cards, n_cause_states)`` and is built
+    by ``build`` on first use (only risk-factor evidence in the component needs it);
+    ``base`` is it with the risk factors summed out, ``(n_hub_states, n_cause_states)``,
+    contracted directly from the causes' tables.
     """
 
     causes: tuple[str, ...]
     risk_factors: tuple[str, ...]
-    table: Array
     base: Array
+    build: Callable[[], Array] = field(repr=False)
+
+    @cached_property
+    def table(self) -> Array:
+        """The joint table (computed once, on first use)."""
+        return self.build()
+
+
+_Groups = list[tuple[list[str], list[str]]]
 
 
 def _prod(values: Sequence[int]) -> int:
@@ -170,75 +194,157 @@ class EnumerationEngine:
     """
 
     def __init__(
-        self, spec: ModelSpec, max_configs: int = MAX_CONFIGS, max_table: int = MAX_TABLE
+        self,
+        spec: ModelSpec,
+        max_configs: int = MAX_CONFIGS,
+        max_table: int = MAX_TABLE,
+        previous: EnumerationEngine | None = None,
     ) -> None:
         self.spec = spec
-        cpts = {c.variable: c for c in all_cpts(spec)}
+        self._limits = (max_configs, max_table)
+        cpts = _updated_cpts(spec, previous)
+        if previous is not None and not previous._same_structure(cpts, self._limits):
+            previous = None
         self._cpts = cpts
         self.states = {k: c.states for k, c in cpts.items()}
         self.risk_factors = [rf.variable.id for rf in spec.risk_factors]
         self.causes = [c.variable.id for c in spec.causes]
         self.findings = [f.variable.id for f in spec.findings]
+        self._finding_ids = set(self.findings)
         self.prevalence = {r: cpts[r].values for r in self.risk_factors}
         self.n_configs = _prod([len(self.states[c]) for c in self.causes])
         self._fallback_engine: VariableEliminationEngine | None = None
-        self.hubs: list[str] = []
+        self._paths: list[list[Any]] = []
+        if previous is None:
+            self.hubs, self._groups, self.too_large = self._plan(max_configs, max_table)
+        else:
+            self.hubs, self._groups = previous.hubs, previous._groups
+            self.too_large = previous.too_large
+            self._paths = previous._paths
         self.components: list[Component] = []
-        self.too_large = self.n_configs > max_configs
-        if not self.too_large:
-            self.hubs = choose_hubs(cpts, self.causes, self.risk_factors)
-            table_size = _plan_cost(cpts, self.causes, set(self.hubs), self.n_configs)
-            self.too_large = table_size - self.n_configs * self._n_hub > max_table or any(
-                len(self.hubs) + len(rfs) + len(members) > EINSUM_AXES
-                for members, rfs in _components(cpts, self.causes, set(self.hubs))
-            )
         if self.too_large:
             return
-        groups = sorted(
-            _components(cpts, self.causes, set(self.hubs)),
-            key=lambda g: _prod([len(self.states[c]) for c in g[0]]),
-        )
-        self.components = [self._component(members, rfs) for members, rfs in groups]
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
+        self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = []
+        if previous is None:
+            self._paths = [self._base_path(members, rfs) for members, rfs in self._groups]
+        for k, (members, rfs) in enumerate(self._groups):
+            comp, cache = self._reuse_component(k, members, rfs, previous)
+            self.components.append(comp)
+            self._blocks.append(cache)
         self.order = [c for comp in self.components for c in comp.causes]
         self.shape = tuple(len(self.states[c]) for c in self.order)
         self._split = len(self.shape) // 2
         placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
         self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
-        self._lock = threading.Lock()
-        self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
-        self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = [{} for _ in self.components]
-        self._findings = {f: self._finding_factor(cpts[f]) for f in self.findings}
-        self._rank_one: dict[str, tuple[float, dict[str, Array]]] = {}
-        for f in self.findings:
-            split = rank_one(cpts[f].values[0])
-            if split is not None:
-                self._rank_one[f] = (split[0], dict(zip(cpts[f].parents, split[1], strict=True)))
+        # each finding's broadcast table and noisy-OR split, prepared on first use
+        self._findings: dict[str, Array] = {}
+        self._rank_one: dict[str, tuple[float, dict[str, Array]] | None] = {}
+        if previous is not None:
+            self._keep_findings(previous)
+
+    def _plan(self, max_configs: int, max_table: int) -> tuple[list[str], _Groups, bool]:
+        """Hubs, components (smallest first) and whether the plan exceeds the limits."""
+        if self.n_configs > max_configs:
+            return [], [], True
+        cpts = self._cpts
+        hubs = choose_hubs(cpts, self.causes, self.risk_factors)
+        groups = _components(cpts, self.causes, set(hubs))
+        table_size = _plan_cost(cpts, self.causes, set(hubs), self.n_configs)
+        n_hub = _prod([len(self.states[h]) for h in hubs])
+        too_large = table_size - self.n_configs * n_hub > max_table or any(
+            len(hubs) + len(rfs) + len(members) > EINSUM_AXES for members, rfs in groups
+        )
+        groups.sort(key=lambda g: _prod([len(self.states[c]) for c in g[0]]))
+        return hubs, groups, too_large
+
+    def _same_structure(self, cpts: Mapping[str, CPT], limits: tuple[int, int]) -> bool:
+        """Whether ``cpts`` has this engine's variables, states and parents (and limits)."""
+        return (
+            limits == self._limits
+            and list(cpts) == list(self._cpts)
+            and all(
+                (c.states, c.parents) == (self._cpts[k].states, self._cpts[k].parents)
+                for k, c in cpts.items()
+            )
+        )
+
+    def _reuse_component(
+        self, k: int, members: list[str], rfs: list[str], previous: EnumerationEngine | None
+    ) -> tuple[Component, dict[tuple[tuple[int, int], ...], Array]]:
+        """Component ``k`` and its memo, reused from ``previous`` where its tables are unchanged.
+
+        The joint table depends on the causes' tables only; ``base`` and the memoised
+        blocks also depend on the component's risk-factor prevalences.
+        """
+        if previous is None or any(self._cpts[c] is not previous._cpts[c] for c in members):
+            return self._component(k, members, rfs), {}
+        old = previous.components[k]
+        if all(self._cpts[r] is previous._cpts[r] for r in rfs):
+            return old, dict(previous._blocks[k])
+        # share the table if it is built, else its builder (which holds no engine)
+        build = partial(_given, old.table) if "table" in old.__dict__ else old.build
+        return Component(old.causes, old.risk_factors, self._base(k, members, rfs), build), {}
+
+    def _keep_findings(self, previous: EnumerationEngine) -> None:
+        """Take over ``previous``'s prepared findings whose tables are unchanged."""
+        for f, factor in list(previous._findings.items()):
+            if self._cpts[f] is previous._cpts[f]:
+                self._findings[f] = factor
+        for f, split in list(previous._rank_one.items()):
+            if self._cpts[f] is previous._cpts[f]:
+                self._rank_one[f] = split
+
+    def _factor(self, f: str) -> Array:
+        """The finding's table laid out to broadcast over ``W`` (prepared once)."""
+        factor = self._findings.get(f)
+        if factor is None:
+            factor = self._findings[f] = self._finding_factor(self._cpts[f])
+        return factor
+
+    def _split_of(self, f: str) -> tuple[float, dict[str, Array]] | None:
+        """The finding's first state as ``exp(log_base) * prod_c q_c``, if it is one (once)."""
+        if f not in self._rank_one:
+            cpt = self._cpts[f]
+            split = rank_one(cpt.values[0])
+            self._rank_one[f] = (
+                None if split is None else (split[0], dict(zip(cpt.parents, split[1], strict=True)))
+            )
+        return self._rank_one[f]
 
     @property
     def _n_hub(self) -> int:
         return _prod([len(self.states[h]) for h in self.hubs])
 
-    def _component(self, members: list[str], rfs: list[str]) -> Component:
-        axes = [*self.hubs, *rfs, *members]
-        index = {v: i for i, v in enumerate(axes)}
-        cards = [len(self.states[v]) for v in axes]
-        joint: Array = np.ones([1] * len(axes))
-        for c in _small_first(
-            members, {c: {index[v] for v in (c, *self._cpts[c].parents)} for c in members}, cards
-        ):
-            # an outer product: broadcasting beats einsum's path search here
-            cpt = self._cpts[c]
-            src = [index[v] for v in (c, *cpt.parents)]
-            layout = np.moveaxis(cpt.values, range(len(src)), np.argsort(np.argsort(src)))
-            shape = [cards[i] if i in src else 1 for i in range(len(axes))]
-            joint = joint * layout.reshape(shape)
-        joint = np.broadcast_to(joint, cards)
-        n_hub, n_rf = self._n_hub, _prod([len(self.states[r]) for r in rfs])
-        rf_cards = [len(self.states[r]) for r in rfs]
-        table = np.ascontiguousarray(joint, dtype=float).reshape(n_hub, *rf_cards, -1)
-        flat = table.reshape(n_hub, n_rf, -1)
-        base = np.einsum("hrx,r->hx", flat, self._outer({}, rfs))
-        return Component(tuple(members), tuple(rfs), table, base)
+    def _component(self, k: int, members: list[str], rfs: list[str]) -> Component:
+        cpts = {c: self._cpts[c] for c in members}
+        cards = {v: len(self.states[v]) for v in (*self.hubs, *rfs, *members)}
+        build = partial(_joint_table, self.hubs, rfs, members, cpts, cards)
+        return Component(tuple(members), tuple(rfs), self._base(k, members, rfs), build)
+
+    def _base_operands(self, members: list[str], rfs: list[str]) -> list[Any]:
+        """The interleaved einsum operands of ``base``: tables, prevalences, output axes."""
+        axes = {v: i for i, v in enumerate((*self.hubs, *rfs, *members))}
+        ops: list[Any] = []
+        for c in members:
+            ops += [self._cpts[c].values, [axes[v] for v in (c, *self._cpts[c].parents)]]
+        for r in rfs:
+            ops += [self.prevalence[r], [axes[r]]]
+        for h in self.hubs:  # a hub none of the causes reads still indexes the output
+            ops += [np.ones(len(self.states[h])), [axes[h]]]
+        return [*ops, [axes[v] for v in (*self.hubs, *members)]]
+
+    def _base_path(self, members: list[str], rfs: list[str]) -> list[Any]:
+        """The contraction order for ``base`` (fixed by the structure, so found once)."""
+        path: list[Any] = np.einsum_path(*self._base_operands(members, rfs), optimize="greedy")[0]
+        return path
+
+    def _base(self, k: int, members: list[str], rfs: list[str]) -> Array:
+        """``A_k`` without evidence: the risk factors summed out by their prevalences."""
+        ops = self._base_operands(members, rfs)
+        out: Array = np.einsum(*ops, optimize=self._paths[k])
+        return np.ascontiguousarray(out.reshape(self._n_hub, -1), dtype=float)
 
     def _finding_factor(self, cpt: CPT) -> Array:
         """The finding's table laid out to broadcast over the configuration tensor."""
@@ -312,9 +418,9 @@ class EnumerationEngine:
         observed = [
             f
             for f in self.findings
-            if f in evidence and (evidence[f] != self.states[f][0] or f not in self._rank_one)
+            if f in evidence and (evidence[f] != self.states[f][0] or self._split_of(f) is None)
         ]
-        factors = [self._findings[f][self.states[f].index(evidence[f])] for f in observed]
+        factors = [self._factor(f)[self.states[f].index(evidence[f])] for f in observed]
         for i, factor in enumerate(merge_small(factors, self.n_configs // 4)):
             if i and i % RESCALE_EVERY == 0:
                 w, log_scale = _rescale(w, log_scale)
@@ -374,8 +480,10 @@ class EnumerationEngine:
         for c in self.causes:
             if c in evidence:
                 vectors[c] = self._weights(evidence, c)
-        for f, (log_base, factors) in self._rank_one.items():
-            if evidence.get(f) == self.states[f][0]:
+        for f in self.findings:
+            split = self._split_of(f) if evidence.get(f) == self.states[f][0] else None
+            if split is not None:
+                log_base, factors = split
                 log_scale += log_base
                 for c, q in factors.items():
                     vectors[c] = vectors[c] * q if c in vectors else q
@@ -417,8 +525,8 @@ class EnumerationEngine:
                 continue
             if v in evidence:
                 out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
-            elif v in self._findings:
-                yes = float((w * self._findings[v][1]).sum()) / total
+            elif v in self._finding_ids:
+                yes = float((w * self._factor(v)[1]).sum()) / total
                 out[v] = np.array([1.0 - yes, yes])
             else:
                 scores = []
@@ -450,6 +558,64 @@ class EnumerationEngine:
             if float(self._joint(trial)[0].sum()) <= 0.0:
                 conflict = trial
         return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
+
+
+def _joint_table(
+    hubs: Sequence[str],
+    rfs: Sequence[str],
+    members: Sequence[str],
+    cpts: Mapping[str, CPT],
+    cards: Mapping[str, int],
+) -> Array:
+    """``T_k[h, r_k, x_k]``: the product of the component's cause tables, broadcast."""
+    axes = [*hubs, *rfs, *members]
+    index = {v: i for i, v in enumerate(axes)}
+    dims = [cards[v] for v in axes]
+    joint: Array = np.ones([1] * len(axes))
+    for c in _small_first(
+        members, {c: {index[v] for v in (c, *cpts[c].parents)} for c in members}, dims
+    ):
+        # an outer product: broadcasting beats einsum's path search here
+        src = [index[v] for v in (c, *cpts[c].parents)]
+        layout = np.moveaxis(cpts[c].values, range(len(src)), np.argsort(np.argsort(src)))
+        shape = [dims[i] if i in src else 1 for i in range(len(axes))]
+        joint = joint * layout.reshape(shape)
+    n_hub = _prod([cards[h] for h in hubs])
+    rf_cards = [cards[r] for r in rfs]
+    full = np.broadcast_to(joint, dims)
+    return np.ascontiguousarray(full, dtype=float).reshape(n_hub, *rf_cards, -1)
+
+
+def _given(value: Array) -> Array:
+    return value
+
+
+def _updated_cpts(spec: ModelSpec, previous: EnumerationEngine | None) -> dict[str, CPT]:
+    """Every table of ``spec``, keeping ``previous``'s table objects where they are unchanged.
+
+    Only nodes whose spec entry differs are recomputed; a recomputed table with equal
+    values is replaced by the old object too, so ``is`` then tells which tables changed.
+    """
+    if previous is None:
+        return cpts_for(spec)
+    old, before = previous._cpts, _nodes(previous.spec)
+    nodes = _nodes(spec)
+    fresh = cpts_for(spec, {k for k, n in nodes.items() if before.get(k) != n})
+    out: dict[str, CPT] = {}
+    for k in nodes:
+        new = fresh.get(k)
+        keep = new is None or (k in old and _same_table(new, old[k]))
+        out[k] = old[k] if keep or new is None else new
+    return out
+
+
+def _nodes(spec: ModelSpec) -> dict[str, RiskFactor | Cause | Finding]:
+    nodes: list[RiskFactor | Cause | Finding] = [*spec.risk_factors, *spec.causes, *spec.findings]
+    return {n.variable.id: n for n in nodes}
+
+
+def _same_table(a: CPT, b: CPT) -> bool:
+    return (a.states, a.parents) == (b.states, b.parents) and np.array_equal(a.values, b.values)
 
 
 def _small_first(

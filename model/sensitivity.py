@@ -91,9 +91,11 @@ def _evaluate(
     base: _Point,
 ) -> _Point:
     """Posteriors and triage with some numbers replaced, skipping exact no-ops."""
-    spec = model.spec.with_values(values)
-    moving = [k for k in values if _affects_posteriors(model, k, evidence)]
-    posteriors = _posteriors(model.with_values(values), evidence) if moving else base.posteriors
+    if any(_affects_posteriors(model, k, evidence) for k in values):
+        changed = model.with_values(values)  # the engine is updated, not rebuilt
+        spec, posteriors = changed.spec, _posteriors(changed, evidence)
+    else:
+        spec, posteriors = model.spec.with_values(values), base.posteriors
     return _Point(posteriors, _triage(spec, posteriors, evidence))
 
 

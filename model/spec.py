@@ -290,13 +290,9 @@ class ModelSpec:
         for rf in self.risk_factors:
             yield from rf.prevalence
         for cause in self.causes:
-            yield from cause.baseline
-            yield from (o.entry for o in cause.odds_ratios)
-            if cause.table is not None:
-                yield from (r.entry for r in cause.table.rows if r.entry is not None)
+            yield from _cause_entries(cause)
         for finding in self.findings:
-            yield finding.leak
-            yield from (link.entry for link in finding.links)
+            yield from _finding_entries(finding)
         yield from (rule.threshold for rule in self.rules)
 
     @property
@@ -350,6 +346,8 @@ class ModelSpec:
             return dataclasses.replace(rf, prevalence=tuple(new))
 
         def swap_cause(c: Cause) -> Cause:
+            if not any(e.key in values for e in _cause_entries(c)):
+                return c  # untouched nodes stay the same objects (cheap, and easy to spot)
             table = c.table
             if table is not None:
                 rows = []
@@ -368,17 +366,36 @@ class ModelSpec:
                 table=table,
             )
 
+        def swap_finding(f: Finding) -> Finding:
+            if not any(e.key in values for e in _finding_entries(f)):
+                return f
+            return dataclasses.replace(
+                f,
+                leak=swap(f.leak),
+                links=tuple(dataclasses.replace(k, entry=swap(k.entry)) for k in f.links),
+            )
+
         return dataclasses.replace(
             self,
             risk_factors=tuple(swap_rf(rf) for rf in self.risk_factors),
             causes=tuple(swap_cause(c) for c in self.causes),
-            findings=tuple(
-                dataclasses.replace(
-                    f,
-                    leak=swap(f.leak),
-                    links=tuple(dataclasses.replace(k, entry=swap(k.entry)) for k in f.links),
-                )
-                for f in self.findings
+            findings=tuple(swap_finding(f) for f in self.findings),
+            rules=tuple(
+                dataclasses.replace(r, threshold=swap(r.threshold))
+                if r.threshold.key in values
+                else r
+                for r in self.rules
             ),
-            rules=tuple(dataclasses.replace(r, threshold=swap(r.threshold)) for r in self.rules),
         )
+
+
+def _cause_entries(cause: Cause) -> Iterator[Entry]:
+    yield from cause.baseline
+    yield from (o.entry for o in cause.odds_ratios)
+    if cause.table is not None:
+        yield from (r.entry for r in cause.table.rows if r.entry is not None)
+
+
+def _finding_entries(finding: Finding) -> Iterator[Entry]:
+    yield finding.leak
+    yield from (link.entry for link in finding.links)

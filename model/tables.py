@@ -7,6 +7,7 @@ layout, where the last parent changes fastest.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,11 +113,36 @@ def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple
 
 def all_cpts(spec: ModelSpec) -> list[CPT]:
     """Every table of the network in topological order (risk factors, causes, findings)."""
+    return list(cpts_for(spec).values())
+
+
+def cpts_for(spec: ModelSpec, nodes: Collection[str] | None = None) -> dict[str, CPT]:
+    """The tables of some nodes (all when ``nodes`` is None), by id in topological order.
+
+    Lets a caller that changed a few numbers recompute only the tables they touch.
+
+    >>> from model.loader import load_spec
+    >>> list(cpts_for(load_spec(), {"dvt", "age_group"}))
+    ['age_group', 'dvt']
+    """
     variables = spec.variables
     cards = {k: len(v.states) for k, v in variables.items()}
     states = {k: v.states for k, v in variables.items()}
-    return [
-        *(risk_factor_cpt(rf) for rf in spec.risk_factors),
-        *(cause_cpt(c, cards, states) for c in spec.causes),
-        *(finding_cpt(f, cards, states) for f in spec.findings),
-    ]
+
+    def wanted(node: str) -> bool:
+        return nodes is None or node in nodes
+
+    out = {
+        rf.variable.id: risk_factor_cpt(rf) for rf in spec.risk_factors if wanted(rf.variable.id)
+    }
+    out.update(
+        {c.variable.id: cause_cpt(c, cards, states) for c in spec.causes if wanted(c.variable.id)}
+    )
+    out.update(
+        {
+            f.variable.id: finding_cpt(f, cards, states)
+            for f in spec.findings
+            if wanted(f.variable.id)
+        }
+    )
+    return out

@@ -169,3 +169,116 @@ def test_a_risk_factor_without_children() -> None:
     )
     spec = dataclasses.replace(spec, risk_factors=(*spec.risk_factors, lonely))
     compare(spec, evidence_sets(spec, 60, seed=6), every=True)
+
+
+KINDS = ("prevalence", "baseline", "odds_ratios", "leak", "findings:", "table", "triage:")
+
+
+def kind_keys(spec: ModelSpec) -> dict[str, list[str]]:
+    """The entry keys of each kind of number (prevalences, baselines, ..., thresholds)."""
+    out: dict[str, list[str]] = {}
+    for key in spec.entries:
+        kind = next(k for k in KINDS if k in key or (k == "findings:" and key.startswith(k)))
+        out.setdefault(kind, []).append(key)
+    return out
+
+
+def random_change(spec: ModelSpec, rng: random.Random, n_keys: int) -> dict[str, float]:
+    """New values, within their ranges, for ``n_keys`` keys of random kinds."""
+    groups = kind_keys(spec)
+    keys = {rng.choice(groups[rng.choice(sorted(groups))]) for _ in range(n_keys)}
+    # at most one prevalence per risk factor, so the others can absorb the change
+    by_node = {k.split(".")[0] if "prevalence" in k else k: k for k in sorted(keys)}
+    entries = spec.entries
+    return {k: rng.uniform(entries[k].low, entries[k].high) for k in by_node.values()}
+
+
+def assert_same_engine(
+    updated: EnumerationEngine, fresh: EnumerationEngine, sets: list[dict[str, str]]
+) -> None:
+    variables = list(fresh.spec.variables)
+    for ev in sets:
+        a, b = updated.log_evidence(ev), fresh.log_evidence(ev)
+        assert a[1] == b[1]
+        assert a[0] == b[0] or abs(a[0] - b[0]) < 1e-12, ev
+        if a[0] == -math.inf:
+            continue
+        ma, mb = updated.marginals(variables, ev), fresh.marginals(variables, ev)
+        for v in variables:
+            np.testing.assert_allclose(ma[v], mb[v], rtol=0.0, atol=1e-12, err_msg=v)
+
+
+@pytest.mark.parametrize("where", ["shipped", "tiny"])
+def test_incremental_rebuild_equals_a_fresh_build(where: str) -> None:
+    spec = load_spec() if where == "shipped" else load_spec(TINY)
+    rng = random.Random(11)
+    engine = EnumerationEngine(spec)
+    steps = 40 if where == "shipped" else 80
+    for step in range(steps):
+        sets = [random_evidence(spec, rng, rng.randint(0, 8)) for _ in range(3)]
+        for ev in sets:  # fill the old engine's memo: the update must not reuse stale blocks
+            engine.marginals(engine.causes, ev)
+        spec = spec.with_values(random_change(spec, rng, 1 if step % 2 else rng.randint(2, 6)))
+        engine = EnumerationEngine(spec, previous=engine)  # a chain of updates
+        assert_same_engine(engine, EnumerationEngine(spec), sets)
+
+
+def test_every_kind_of_number_is_updated_exactly() -> None:
+    spec = load_spec()
+    rng = random.Random(12)
+    base = EnumerationEngine(spec)
+    sets = evidence_sets(spec, 12, seed=12)
+    for kind, keys in kind_keys(spec).items():
+        for key in rng.sample(keys, min(4, len(keys))):
+            entry = spec.entries[key]
+            changed = spec.with_values({key: (entry.low + entry.high) / 2 + 1e-3 * entry.high})
+            (
+                assert_same_engine(
+                    EnumerationEngine(changed, previous=base), EnumerationEngine(changed), sets
+                ),
+                kind,
+            )
+
+
+def test_an_update_reuses_what_its_change_does_not_touch() -> None:
+    spec = load_spec()
+    base = EnumerationEngine(spec)
+    base.marginals(["dvt"], {"one_leg_swelling": "yes", "bruising": "no"})
+    same = EnumerationEngine(spec.with_values({"triage:rule.dvt.threshold": 0.5}), previous=base)
+    assert all(a is b for a, b in zip(same.components, base.components, strict=True))
+    assert same.hubs is base.hubs
+    assert same._findings["one_leg_swelling"] is base._findings["one_leg_swelling"]
+    assert same._rank_one["bruising"] is base._rank_one["bruising"]
+    link = next(k for k in spec.entries if k.startswith("findings:one_leg_swelling.causes"))
+    linked = EnumerationEngine(spec.with_values({link: 0.123}), previous=base)
+    assert "one_leg_swelling" not in linked._findings and "bruising" in linked._rank_one
+    assert not any("table" in c.__dict__ for c in base.components)  # built on first need
+    base.marginals(["dvt"], {"footwear": "worn_or_unsuitable", "diabetes": "yes"})
+    assert sum("table" in c.__dict__ for c in base.components) == 2
+    prevalence = "risk_factors:footwear.prevalence.worn_or_unsuitable"
+    moved = EnumerationEngine(spec.with_values({prevalence: 0.37}), previous=base)
+    for a, b in zip(moved.components, base.components, strict=True):
+        if "table" in b.__dict__:
+            assert a.table is b.table  # the joint tables do not depend on prevalences
+        else:
+            assert a.build is b.build
+        assert (a.base is b.base) == ("footwear" not in a.risk_factors)
+    other = EnumerationEngine(load_spec(), previous=EnumerationEngine(load_spec(TINY)))
+    assert_same_engine(other, EnumerationEngine(load_spec()), evidence_sets(spec, 10, seed=3))
+
+
+@pytest.mark.parametrize("limit", [{"max_configs": 2}, {"max_table": 10}])
+def test_an_update_beyond_the_limits_still_falls_back(limit: dict[str, int]) -> None:
+    spec = load_spec(TINY)
+    small = EnumerationEngine(spec, **limit)
+    key = next(iter(spec.entries))
+    changed = spec.with_values({key: spec.entries[key].high})
+    updated = EnumerationEngine(changed, previous=small, **limit)
+    assert updated.too_large
+    assert EnumerationEngine(changed, previous=small).too_large is False  # other limits
+    model = DiagnosticModel(spec, engine="pgmpy").with_values({key: spec.entries[key].high})
+    assert model.engine_name == "pgmpy"
+    assert isinstance(model.engine, VariableEliminationEngine)
+    ev = {"swelling": "yes"}
+    fresh = EnumerationEngine(changed).marginals(["clot"], ev)["clot"]
+    np.testing.assert_allclose(updated.marginals(["clot"], ev)["clot"], fresh, atol=1e-9)
