@@ -477,28 +477,17 @@ def sensitivity_function(
     n = 3 if role in LINEAR_KINDS else max(points, 3)
     xs = np.linspace(entry.low, entry.high, n)
     ys = np.array([at(float(x)) for x in xs])
-    if role in LINEAR_KINDS:
-        coef = _fit_ratio((xs - entry.low) / span, ys)
-        return SensitivityFunction(
-            key,
-            target,
-            entry.low,
-            entry.high,
-            entry.value,
-            "ratio_of_linear",
-            tuple(float(x) for x in xs),
-            tuple(float(y) for y in ys),
-            coef,
-        )
+    linear = role in LINEAR_KINDS
     return SensitivityFunction(
         key,
         target,
         entry.low,
         entry.high,
         entry.value,
-        "interpolated",
+        "ratio_of_linear" if linear else "interpolated",
         tuple(float(x) for x in xs),
         tuple(float(y) for y in ys),
+        _fit_ratio((xs - entry.low) / span, ys) if linear else (0.0, 0.0, 0.0, 1.0),
     )
 
 
