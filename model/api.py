@@ -107,10 +107,14 @@ class DiagnosticModel:
             out = [CauseResult(c.id, c.label, c.probability, c.states, c.probability) for c in out]
         return out
 
-    def diagnose(self, evidence: EvidenceLike | None = None) -> Diagnosis:
+    def diagnose(
+        self, evidence: EvidenceLike | None = None, *, explained: bool = True
+    ) -> Diagnosis:
         """Posterior of every cause given the evidence, ranked, with the triage.
 
-        Evidence not given is unknown and summed out.
+        Evidence not given is unknown and summed out. With ``explained=False`` the triage
+        reasons name the linked evidence without computing each item's share (the level is
+        the same); batch scoring uses it, since explaining costs dozens of posteriors.
 
         Raises
         ------
@@ -129,7 +133,7 @@ class DiagnosticModel:
         self.priors  # noqa: B018 - computed first so results carry the no-evidence prior
         results = self._results(given)
         ranked = tuple(sorted(results, key=lambda c: -c.probability))
-        why = partial(raised_by, self, given, cache={})
+        why = partial(raised_by, self, given, cache={}) if explained else None
         triage = decide_triage(self.spec, {c.id: c for c in results}, given, why)
         return Diagnosis(given, ranked, triage, log_p).with_model(self)
 

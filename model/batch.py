@@ -178,7 +178,7 @@ def _score_one(model: DiagnosticModel, columns: list[str], pattern: Codes) -> Sc
         if s >= 0
     }
     try:
-        d = model.diagnose(evidence)
+        d = model.diagnose(evidence, explained=False)  # the level only: no reasons to explain
     except ImpossibleEvidenceError as err:
         return str(err)
     values: list[float] = []

@@ -114,3 +114,20 @@ def test_cli_batch_parquet_in_and_out(tmp_path: Path) -> None:
     assert main(["batch", str(src), "-o", str(out), "--chunksize", "2", "--quiet"]) == 0
     result = pd.read_parquet(out)
     assert len(result) == len(CASES) and list(result["row"]) == [1, 2, 3, 4, 5]
+
+
+def test_batch_triage_matches_explained_diagnose() -> None:
+    """Batch skips explaining the reasons; the level it reports is the same."""
+    m = load_model()
+    rows = [
+        {"one_leg_swelling": "yes", "recent_immobility": "yes"},
+        {"pop_at_onset": "yes", "weak_push_off": "yes"},
+        {"delayed_onset_soreness": "yes", "both_legs": "yes"},
+        {"exercise_timed_pain": "yes", "age_group": "under_30"},
+    ]
+    out = m.diagnose_many(pd.DataFrame(rows))
+    for i, ev in enumerate(rows):
+        d = m.diagnose(ev)
+        assert out.loc[i, "triage"] == d.triage.level
+        assert out.loc[i, "dvt"] == pytest.approx(d.probability("dvt"), abs=1e-12)
+        assert m.diagnose(ev, explained=False).triage.level == d.triage.level
