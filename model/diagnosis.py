@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownCauseError, one_of
 from .spec import LEVELS, Level, ModelSpec, TriageRule
+from .tables import Array
+
+Dist = Sequence[float] | Array  # a distribution in the variable's state order
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -173,12 +176,30 @@ class Diagnosis:
         return f"Diagnosis({self.triage.level}: {top})"
 
 
-def rule_probability(
-    rule: TriageRule, states: Mapping[str, float], order: tuple[str, ...]
-) -> float:
-    """P(the rule's cause is at its state or worse)."""
-    start = order.index(rule.state)
-    return sum(states[s] for s in order[start:])
+def rule_probability(rule: TriageRule, dist: Dist, order: tuple[str, ...]) -> float:
+    """P(the rule's cause is at its state or worse), from its distribution in ``order``."""
+    return float(sum(dist[order.index(rule.state) :]))
+
+
+def rule_probabilities(spec: ModelSpec, marginals: Mapping[str, Dist]) -> dict[str, float]:
+    """P(each rule's cause at its state or worse), by the rule's target."""
+    variables = spec.variables
+    return {
+        r.target: rule_probability(r, marginals[r.cause], variables[r.cause].states)
+        for r in spec.rules
+    }
+
+
+def fires(rule: TriageRule, probability: float, threshold: float | None = None) -> bool:
+    """Whether a rule fires at this probability (at its own threshold unless one is given)."""
+    return probability >= (rule.threshold.value if threshold is None else threshold)
+
+
+def triage_level(spec: ModelSpec, marginals: Mapping[str, Dist]) -> Level:
+    """The level the rules give for these cause distributions: what ``decide_triage`` decides."""
+    probs = rule_probabilities(spec, marginals)
+    fired = [r.level for r in spec.rules if fires(r, probs[r.target])]
+    return max(fired, key=LEVELS.index, default="self_care")
 
 
 def supporting_evidence(spec: ModelSpec, cause: str, evidence: Mapping[str, str]) -> list[str]:
@@ -214,11 +235,9 @@ def decide_triage(
     evidence behind a fired rule (``supporting_evidence`` when not given).
     """
     variables = spec.variables
-    fired: list[tuple[TriageRule, float]] = []
-    for rule in spec.rules:
-        p = rule_probability(rule, causes[rule.cause].states, variables[rule.cause].states)
-        if p >= rule.threshold.value:
-            fired.append((rule, p))
+    dists = {c.id: [c.states[s] for s in variables[c.id].states] for c in causes.values()}
+    probs = rule_probabilities(spec, dists)
+    fired = [(rule, probs[rule.target]) for rule in spec.rules if fires(rule, probs[rule.target])]
     fired.sort(key=lambda rp: (-LEVELS.index(rp[0].level), -rp[1]))
     level: Level = fired[0][0].level if fired else "self_care"
     reasons = []

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from .questions import Question, level_of, rank_questions, red_flag_rules, rule_probabilities
+from .diagnosis import rule_probabilities, triage_level
+from .questions import Question, rank_questions, red_flag_rules
 from .spec import Variable
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def run_interview(
     say("calfdx interview: answer with a number or a word; u for unknown, q to quit.")
     reason = ""
     while not reason:
-        level = level_of(model.spec, model.engine.marginals(model.cause_ids, evidence))
+        level = triage_level(model.spec, model.engine.marginals(model.cause_ids, evidence))
         pending = rank_questions(model, evidence, exclude=asked)
         if not pending:
             reason = "no questions left"

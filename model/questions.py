@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .diagnosis import rule_probability
+from .diagnosis import rule_probabilities, triage_level
 from .evidence import EvidenceLike
-from .spec import LEVELS, Level, ModelSpec, TriageRule
+from .spec import Level, ModelSpec, TriageRule
 from .tables import Array
 
 if TYPE_CHECKING:
@@ -45,24 +45,6 @@ def entropy(dist: Sequence[float] | Array) -> float:
 def red_flag_rules(spec: ModelSpec) -> tuple[TriageRule, ...]:
     """The rules that raise the triage to urgent."""
     return tuple(r for r in spec.rules if r.level == "urgent")
-
-
-def rule_probabilities(spec: ModelSpec, marginals: Mapping[str, Array]) -> dict[str, float]:
-    """P(rule's cause at its state or worse) for every rule, by the rule's target."""
-    variables = spec.variables
-    out = {}
-    for rule in spec.rules:
-        states = variables[rule.cause].states
-        dist = {s: float(p) for s, p in zip(states, marginals[rule.cause], strict=True)}
-        out[rule.target] = rule_probability(rule, dist, states)
-    return out
-
-
-def level_of(spec: ModelSpec, marginals: Mapping[str, Array]) -> Level:
-    """The triage level the rules give for these cause marginals (as ``decide_triage``)."""
-    probs = rule_probabilities(spec, marginals)
-    fired = [r.level for r in spec.rules if probs[r.target] >= r.threshold.value]
-    return max(fired, key=LEVELS.index, default="self_care")
 
 
 def cause_entropy(marginals: Mapping[str, Array], causes: Sequence[str]) -> float:
@@ -181,7 +163,7 @@ def question(
                 p,
                 {c: float(1.0 - post[c][0]) for c in causes},
                 {r.target: probs.get(r.target, math.nan) for r in flags},
-                level_of(spec, post) if p > 0.0 else "self_care",
+                triage_level(spec, post) if p > 0.0 else "self_care",
             )
         )
     if variable in evidence:

@@ -38,7 +38,7 @@ import numpy as np
 from scipy.special import betaincinv
 
 from .api import DiagnosticModel
-from .diagnosis import CauseResult, decide_triage
+from .diagnosis import fires, rule_probability, triage_level
 from .errors import CalfdxError, UnknownCauseError, did_you_mean, one_of
 from .evidence import EvidenceLike
 from .spec import LEVELS, Entry, Level, ModelSpec, TriageRule
@@ -70,15 +70,6 @@ class _Point:
     level: Level
 
 
-def _triage(spec: ModelSpec, posteriors: Posteriors, evidence: Mapping[str, str]) -> Level:
-    variables = spec.variables
-    results = {}
-    for cid, dist in posteriors.items():
-        states = dict(zip(variables[cid].states, dist, strict=True))
-        results[cid] = CauseResult(cid, variables[cid].label, 1.0 - dist[0], states)
-    return decide_triage(spec, results, evidence).level
-
-
 def _posteriors(model: DiagnosticModel, evidence: Mapping[str, str]) -> Posteriors:
     marg = model.engine.marginals(model.cause_ids, evidence)
     return {c: tuple(float(p) for p in marg[c]) for c in model.cause_ids}
@@ -96,7 +87,7 @@ def _evaluate(
         spec, posteriors = changed.spec, _posteriors(changed, evidence)
     else:
         spec, posteriors = model.spec.with_values(values), base.posteriors
-    return _Point(posteriors, _triage(spec, posteriors, evidence))
+    return _Point(posteriors, triage_level(spec, posteriors))
 
 
 @lru_cache(maxsize=64)
@@ -130,7 +121,7 @@ def _base(model: DiagnosticModel, evidence: tuple[tuple[str, str], ...]) -> _Poi
     given = dict(evidence)
     model.diagnose(given)  # refuses impossible evidence with the model's own error
     posteriors = _posteriors(model, given)
-    return _Point(posteriors, _triage(model.spec, posteriors, given))
+    return _Point(posteriors, triage_level(model.spec, posteriors))
 
 
 @lru_cache(maxsize=16)
@@ -756,16 +747,15 @@ class Flip:
 
 
 def _rule_probability(spec: ModelSpec, rule: TriageRule, posteriors: Posteriors) -> float:
-    """P(the rule's cause at its state or worse), as ``decide_triage`` computes it."""
-    order = spec.variables[rule.cause].states
-    return float(sum(posteriors[rule.cause][order.index(rule.state) :]))
+    """P(the rule's cause at its state or worse)."""
+    return rule_probability(rule, posteriors[rule.cause], spec.variables[rule.cause].states)
 
 
 def _rule_fires(
     spec: ModelSpec, rule: TriageRule, point: _Point, values: Mapping[str, float]
 ) -> bool:
     threshold = values.get(rule.threshold.key, rule.threshold.value)
-    return _rule_probability(spec, rule, point.posteriors) >= threshold
+    return fires(rule, _rule_probability(spec, rule, point.posteriors), threshold)
 
 
 def robustness(
