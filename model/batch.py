@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .errors import EvidenceError, ImpossibleEvidenceError, one_of
-from .evidence import UNKNOWN
+from .evidence import UNKNOWN, unknown_state
 from .spec import Variable
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def encode(
         column_codes = lookup[ids]
         for i in np.flatnonzero(column_codes == -2):
             found = words[ids[i]]
-            reasons[int(i)].append(f"unknown state '{found}' for {column}; {one_of(found, states)}")
+            reasons[int(i)].append(unknown_state(column, found, states))
         codes[:, known.index(column)] = np.maximum(column_codes, -1)
     bad_rows = [BadRow(first_row + i, "; ".join(reasons[i])) for i in sorted(reasons)]
     return [str(c) for c in known], codes, bad_rows

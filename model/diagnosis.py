@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownCauseError, one_of
+from .evidence import unknown_state
 from .spec import LEVELS, Level, ModelSpec, TriageRule
 from .tables import Array
 
@@ -98,9 +99,7 @@ class Diagnosis:
         if state is None:
             return result.probability
         if state not in result.states:
-            raise UnknownCauseError(
-                f"unknown state '{state}' for {cause}; {one_of(state, result.states)}"
-            )
+            raise UnknownCauseError(unknown_state(cause, state, list(result.states)))
         return result.states[state]
 
     def explain(self, cause: str, state: str | None = None) -> Explanation:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import EvidenceError, one_of
 from .spec import Variable
 
 UNKNOWN = "unknown"
 EvidenceLike = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
+
+
+def unknown_state(var_id: str, state: str, states: Sequence[str]) -> str:
+    """The message for a state that ``var_id`` does not have."""
+    return f"unknown state '{state}' for {var_id}; {one_of(state, states)}"
 
 
 def check_evidence(variables: Mapping[str, Variable], evidence: EvidenceLike) -> dict[str, str]:
@@ -42,9 +47,7 @@ def check_evidence(variables: Mapping[str, Variable], evidence: EvidenceLike) ->
             continue
         states = variables[var_id].states
         if state not in states:
-            raise EvidenceError(
-                f"unknown state '{state}' for {var_id}; {one_of(str(state), states)}"
-            )
+            raise EvidenceError(unknown_state(var_id, str(state), states))
         if var_id in out and out[var_id] != state:
             raise EvidenceError(
                 f"{var_id} is given twice, as '{out[var_id]}' and as '{state}'; give it once"

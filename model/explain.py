@@ -27,7 +27,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ImpossibleEvidenceError, UnknownCauseError, one_of
-from .evidence import EvidenceLike
+from .evidence import EvidenceLike, unknown_state
 from .spec import Entry, ModelSpec, TriageRule
 from .tables import Array
 
@@ -235,9 +235,7 @@ def _target(model: DiagnosticModel, cause: str, state: str | None) -> tuple[int,
         causes = [v for v, var in model.variables.items() if var.kind == "cause"]
         raise UnknownCauseError(f"unknown cause '{cause}'; {one_of(cause, causes)}")
     if state is not None and state not in variable.states:
-        raise UnknownCauseError(
-            f"unknown state '{state}' for {cause}; {one_of(state, variable.states)}"
-        )
+        raise UnknownCauseError(unknown_state(cause, state, list(variable.states)))
     index = -1 if state is None else variable.states.index(state)
     return index, variable.label
 

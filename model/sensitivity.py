@@ -40,7 +40,7 @@ from scipy.special import betaincinv
 from .api import DiagnosticModel
 from .diagnosis import fires, rule_probability, triage_level
 from .errors import CalfdxError, UnknownCauseError, did_you_mean, one_of
-from .evidence import EvidenceLike
+from .evidence import EvidenceLike, unknown_state
 from .spec import LEVELS, Entry, Level, ModelSpec, TriageRule
 from .tables import Array
 
@@ -166,7 +166,7 @@ def _target(model: DiagnosticModel, target: str) -> tuple[str, int | None]:
         return cause, None
     states = variables[cause].states
     if state not in states:
-        raise UnknownCauseError(f"unknown state '{state}' for {cause}; {one_of(state, states)}")
+        raise UnknownCauseError(unknown_state(cause, state, list(states)))
     return cause, states.index(state)
 
 
