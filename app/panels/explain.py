@@ -76,7 +76,7 @@ def _answer(var_id: str, state: str) -> None:
 
 
 def _cause_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> str:
-    ranked = model.diagnose(evidence).causes
+    ranked = model.diagnose(evidence, explained=False).causes  # ranking only: no reasons
     labels = {c.id: f"{c.label} ({c.probability:.0%})" for c in ranked}
     choice: str = st.selectbox(
         "Explain which cause?", list(labels), format_func=labels.__getitem__, key="explain__cause"

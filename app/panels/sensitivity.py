@@ -19,7 +19,7 @@ from model.sensitivity_plots import short_label
 def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str, int]:
     """Widgets: which cause (default: the most probable) and how many bars."""
     options = targets(model)
-    top = model.diagnose(evidence).causes[0].id
+    top = model.diagnose(evidence, explained=False).causes[0].id  # ranking only
     target = st.selectbox(
         "Cause",
         options,
@@ -80,7 +80,7 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         return
     swings = one_way(model, evidence, target)
     st.altair_chart(tornado(swings, target, bars), width="stretch")
-    level = model.diagnose(evidence).triage.level
+    level = model.diagnose(evidence, explained=False).triage.level
     changes = [s for s in swings if {s.triage_low, s.triage_high} != {level}]
     if changes:
         st.warning(
