@@ -119,3 +119,26 @@ def test_question_text_shows_answers_and_posteriors(model: DiagnosticModel) -> N
     text = str(q)
     assert f"[{q.variable}]" in text and "P=" in text and "red flags: dvt" in text
     assert {a.state for a in q.answers} == set(model.variables[q.variable].states)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {},
+        {"one_leg_swelling": "yes"},
+        {"age_group": "60_plus", "pop_at_onset": "no", "both_legs": "yes"},
+    ],
+)
+def test_every_answer_preview_equals_a_direct_query(
+    model: DiagnosticModel, evidence: dict[str, str]
+) -> None:
+    """The most probable answer's posteriors are derived, not queried: they must match."""
+    for q in model.next_questions(evidence, k=40):
+        for a in q.answers:
+            direct = model.engine.marginals(model.cause_ids, {**evidence, q.variable: a.state})
+            for cause in model.cause_ids:
+                assert a.causes[cause] == pytest.approx(1 - direct[cause][0], abs=1e-12), (
+                    q.variable,
+                    a.state,
+                    cause,
+                )
