@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from .diagnosis import CauseResult, Diagnosis, decide_triage
 from .engine import EnumerationEngine
-from .errors import ImpossibleEvidenceError
+from .errors import ImpossibleEvidenceError, impossible_message
 from .evidence import EvidenceLike, check_evidence
 from .explain import Explanation, explain, raised_by
 from .loader import load_spec
 from .network import Format, VariableEliminationEngine, build_network, write_network
 from .questions import Question, next_questions
+from .quickscore import QuickscoreKernel
 from .spec import ModelSpec, Variable
 from .tables import Array
 
@@ -75,6 +76,13 @@ class DiagnosticModel:
         return build_network(self.spec)
 
     @cached_property
+    def quickscore(self) -> QuickscoreKernel | None:
+        """The vectorised kernel batch scoring uses first (fast engine only; see ``model.quickscore``)."""
+        if not isinstance(self.engine, EnumerationEngine):
+            return None
+        return QuickscoreKernel.build(self.spec, self.engine.cpts)
+
+    @cached_property
     def variables(self) -> dict[str, Variable]:
         """Every variable by id (risk factors, causes, findings)."""
         return self.spec.variables
@@ -126,10 +134,7 @@ class DiagnosticModel:
         given = self.check(evidence or {})
         log_p, conflict = self.engine.log_evidence(given) if given else (0.0, [])
         if log_p == -math.inf:
-            raise ImpossibleEvidenceError(
-                "the evidence has probability zero under this model: "
-                f"{' with '.join(conflict)} cannot occur together"
-            )
+            raise ImpossibleEvidenceError(impossible_message(conflict))
         self.priors  # noqa: B018 - computed first so results carry the no-evidence prior
         results = self._results(given)
         ranked = tuple(sorted(results, key=lambda c: -c.probability))

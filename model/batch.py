@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .errors import EvidenceError, ImpossibleEvidenceError, one_of
+from .diagnosis import triage_levels
+from .errors import EvidenceError, impossible_message, one_of
 from .evidence import UNKNOWN, unknown_state
 from .spec import Variable
+from .tables import Array
 
 if TYPE_CHECKING:
     from .api import DiagnosticModel
@@ -58,7 +60,7 @@ def encode(
     codes = np.full((n, len(known)), -1, dtype=np.int16)
     for column in frame.columns:
         # factorise first: a column holds a handful of distinct words, checked once each
-        ids, uniques = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=True)
+        ids, uniques = pd.factorize(frame[column], use_na_sentinel=True)
         words = [str(u).strip() for u in uniques]
         if column not in variables:
             message = f"unknown column '{column}'; {one_of(str(column), variables)}"
@@ -109,7 +111,7 @@ def result_columns(model: DiagnosticModel) -> list[str]:
     return [*columns, "triage", "log_evidence"]
 
 
-Scored = tuple[list[float], str, float] | str
+Scored = tuple[Array, float] | str  # cause-state probabilities and log P(e), or why impossible
 
 
 def score(
@@ -120,9 +122,10 @@ def score(
 ) -> tuple[pd.DataFrame, list[BadRow]]:
     """Posteriors and triage for every good row (indexed like ``frame``), and the bad rows.
 
-    Each distinct evidence pattern is scored once, whatever the number of rows that share it;
-    pass the same ``memo`` dict to successive chunks to remember patterns across them (it
-    keeps at most ``MEMO_SIZE`` patterns).
+    Each distinct evidence pattern is scored once, whatever the number of rows that share it:
+    all at once by ``model.quickscore`` where it is exact and cheap, the others one by one
+    by the model's engine. Pass the same ``memo`` dict to successive chunks to remember the
+    engine's patterns across them (it keeps at most ``MEMO_SIZE`` patterns).
     """
     columns, codes, bad = encode(model.variables, frame, first_row)
     keep = np.ones(len(frame), dtype=bool)
@@ -132,31 +135,20 @@ def score(
         return pd.DataFrame(columns=out_columns, index=frame.index[:0]), bad
     first, inverse = distinct_rows(codes[keep])
     patterns = codes[keep][first]
-    rows = np.empty((len(patterns), len(out_columns) - 2))
-    triage: list[str] = []
-    log_p = np.empty(len(patterns))
-    impossible: dict[int, str] = {}
-    memo = {} if memo is None else memo
-    order = np.argsort(columns)  # memo keys must not depend on the column order of a file
-    for k, pattern in enumerate(patterns):
-        key = "|".join(columns[j] for j in order).encode() + pattern[order].tobytes()
-        found = memo.get(key)
-        if found is None:
-            found = _score_one(model, columns, pattern)
-            if len(memo) >= MEMO_SIZE:
-                memo.pop(next(iter(memo)))
-            memo[key] = found
-        if isinstance(found, str):
-            impossible[k] = found
-            rows[k] = np.nan
-            triage.append("")
-            log_p[k] = -np.inf
-        else:
-            rows[k], level, log_p[k] = found
-            triage.append(level)
-    inverse = inverse.ravel()
+    probs, log_p, impossible = _posteriors(model, columns, patterns, memo)
+    offsets = _offsets(model)
+    rows = np.concatenate(
+        [
+            np.column_stack([1.0 - probs[:, i], probs[:, i + 1 : i + n]])
+            if n > 2
+            else 1.0 - probs[:, [i]]
+            for i, n in offsets.values()
+        ],
+        axis=1,
+    )
+    levels = triage_levels(model.spec, {c: probs[:, i : i + n] for c, (i, n) in offsets.items()})
     result = pd.DataFrame(rows[inverse], columns=out_columns[:-2], index=frame.index[keep])
-    result["triage"] = np.array(triage, dtype=object)[inverse]
+    result["triage"] = levels[inverse]
     result["log_evidence"] = log_p[inverse]
     if impossible:
         positions = np.flatnonzero(keep)
@@ -170,24 +162,64 @@ def score(
     return result, bad
 
 
+def _offsets(model: DiagnosticModel) -> dict[str, tuple[int, int]]:
+    """Each cause's first column and number of states in the cause-state layout."""
+    out, at = {}, 0
+    for cause in model.spec.causes:
+        out[cause.variable.id] = (at, len(cause.variable.states))
+        at += len(cause.variable.states)
+    return out
+
+
+def _posteriors(
+    model: DiagnosticModel,
+    columns: list[str],
+    patterns: Codes,
+    memo: dict[bytes, Scored] | None,
+) -> tuple[Array, Array, dict[int, str]]:
+    """Cause-state probabilities and log P(e) per pattern, and why impossible ones are."""
+    kernel = model.quickscore
+    n_states = sum(len(c.variable.states) for c in model.spec.causes)
+    probs = np.full((len(patterns), n_states), np.nan)
+    log_p = np.full(len(patterns), -np.inf)
+    done = np.zeros(len(patterns), dtype=bool)
+    if kernel is not None:
+        full = np.full((len(patterns), len(kernel.variables)), -1, dtype=np.int16)
+        full[:, [kernel.variables.index(c) for c in columns]] = patterns
+        quick = kernel.posteriors(full)
+        done = quick.ok
+        probs[done], log_p[done] = quick.marginals[done], quick.log_evidence[done]
+    impossible: dict[int, str] = {}
+    memo = {} if memo is None else memo
+    order = np.argsort(columns)  # memo keys must not depend on the column order of a file
+    names = "|".join(columns[j] for j in order).encode()
+    for k in np.flatnonzero(~done):
+        key = names + patterns[k][order].tobytes()
+        found = memo.get(key)
+        if found is None:
+            found = _score_one(model, columns, patterns[k])
+            if len(memo) >= MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+            memo[key] = found
+        if isinstance(found, str):
+            impossible[int(k)] = found
+        else:
+            probs[k], log_p[k] = found
+    return probs, log_p, impossible
+
+
 def _score_one(model: DiagnosticModel, columns: list[str], pattern: Codes) -> Scored:
-    """One evidence pattern: probabilities, triage level and log P(e), or why it is impossible."""
+    """One evidence pattern by the model's engine, or why it is impossible."""
     evidence = {
         columns[j]: model.variables[columns[j]].states[s]
         for j, s in enumerate(pattern.tolist())
         if s >= 0
     }
-    try:
-        d = model.diagnose(evidence, explained=False)  # the level only: no reasons to explain
-    except ImpossibleEvidenceError as err:
-        return str(err)
-    values: list[float] = []
-    for cause in model.spec.causes:
-        result = d.cause(cause.variable.id)
-        values.append(result.probability)
-        if len(result.states) > 2:
-            values += list(result.states.values())[1:]
-    return values, d.triage.level, d.log_evidence
+    log_p, conflict = model.engine.log_evidence(evidence) if evidence else (0.0, [])
+    if log_p == -np.inf:
+        return impossible_message(conflict)
+    marginals = model.engine.marginals(model.cause_ids, evidence)
+    return np.concatenate([marginals[c] for c in model.cause_ids]), log_p
 
 
 def diagnose_frame(model: DiagnosticModel, frame: pd.DataFrame) -> pd.DataFrame:

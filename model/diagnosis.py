@@ -7,6 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .errors import UnknownCauseError, one_of
 from .evidence import unknown_state
 from .spec import LEVELS, Level, ModelSpec, TriageRule
@@ -199,6 +202,26 @@ def triage_level(spec: ModelSpec, marginals: Mapping[str, Dist]) -> Level:
     probs = rule_probabilities(spec, marginals)
     fired = [r.level for r in spec.rules if fires(r, probs[r.target])]
     return max(fired, key=LEVELS.index, default="self_care")
+
+
+def triage_levels(spec: ModelSpec, marginals: Mapping[str, Array]) -> NDArray[np.object_]:
+    """``triage_level`` for many cases at once: ``marginals[c]`` is ``(cases, states of c)``.
+
+    >>> from model.loader import load_spec
+    >>> spec = load_spec()
+    >>> dists = {c.variable.id: np.eye(len(c.variable.states))[:1] for c in spec.causes}
+    >>> dists["dvt"] = np.array([[0.5, 0.5]])
+    >>> triage_levels(spec, dists).tolist()
+    ['urgent']
+    """
+    variables = spec.variables
+    level = np.zeros(len(next(iter(marginals.values()))), dtype=np.intp)
+    for rule in spec.rules:
+        start = variables[rule.cause].states.index(rule.state)
+        probability = marginals[rule.cause][:, start:].sum(axis=1)
+        fired = fires(rule, probability)  # elementwise on arrays
+        level = np.where(fired, np.maximum(level, LEVELS.index(rule.level)), level)
+    return np.array(LEVELS, dtype=object)[level]
 
 
 def supporting_evidence(spec: ModelSpec, cause: str, evidence: Mapping[str, str]) -> list[str]:

@@ -244,6 +244,11 @@ class EnumerationEngine:
         if previous is not None:
             self._keep_findings(previous)
 
+    @property
+    def cpts(self) -> Mapping[str, CPT]:
+        """The model's tables as this engine computed them (``model.tables``)."""
+        return self._cpts
+
     def _plan(self, max_configs: int, max_table: int) -> tuple[list[str], _Groups, bool]:
         """Hubs, components (smallest first) and whether the plan exceeds the limits."""
         if self.n_configs > max_configs:

@@ -32,6 +32,18 @@ class ImpossibleEvidenceError(EvidenceError):
     """The evidence has probability zero under the model."""
 
 
+def impossible_message(conflict: Iterable[str]) -> str:
+    """The message for evidence of probability zero, naming the items that conflict.
+
+    >>> impossible_message(["dvt=present", "one_leg_swelling=no"])
+    'the evidence has probability zero under this model: dvt=present with one_leg_swelling=no cannot occur together'
+    """
+    return (
+        "the evidence has probability zero under this model: "
+        f"{' with '.join(conflict)} cannot occur together"
+    )
+
+
 class UnknownCauseError(CalfdxError, KeyError):
     """A cause id or state asked for is not in the model."""
 
