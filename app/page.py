@@ -15,6 +15,7 @@ import argparse
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -37,6 +38,7 @@ TIGHTER_TOP = (
 )
 OVERRIDES = "overrides"
 PINNED = "pinned_answers"
+VIEW = "view"  # the open tab's title (widgets in tabs persist_state="page": kept while hidden)
 BANNERS = {
     "urgent": (st.error, ":material/emergency:"),
     "see_clinician": (st.warning, ":material/warning:"),
@@ -253,7 +255,9 @@ def compare_ui(
 
 def network_ui(model: DiagnosticModel, d: Diagnosis, answers: Mapping[str, str]) -> None:
     """The network drawn with causes shaded by their probability now."""
-    only = st.toggle("Show only the questions you answered", value=False)
+    only = st.toggle(
+        "Show only the questions you answered", key="network_only", persist_state="page"
+    )
     st.caption(
         "Causes are shaded by their probability with your answers (darker red is more likely); answered questions have a thick blue border."
     )
@@ -266,7 +270,11 @@ def numbers_ui(priors: str, overrides: Overrides, model: DiagnosticModel) -> Non
     """The numbers behind a chosen cause, with their sources and ranges."""
     causes = {c.variable.id: c for c in model.spec.causes}
     cid = st.selectbox(
-        "Cause", list(causes), format_func=lambda c: causes[c].variable.label, key="numbers_cause"
+        "Cause",
+        list(causes),
+        format_func=lambda c: causes[c].variable.label,
+        key="numbers_cause",
+        persist_state="page",
     )
     st.markdown(f"_{causes[cid].description}_")
     table = cause_numbers(priors, overrides, cid)
@@ -308,6 +316,7 @@ def try_number_ui(priors: str, base: DiagnosticModel, model: DiagnosticModel) ->
         index=default,
         format_func=lambda k: views.entry_label(spec, k),
         key="try_key",
+        persist_state="page",
     )
     e = entries[key]
     st.caption(
@@ -400,25 +409,18 @@ def main() -> None:
         triage_ui(d.triage, model.spec)
     with right:
         st.altair_chart(ranked_chart(d), width="stretch")
-    builtin = [
-        "Causes in numbers",
-        "Compare scenarios",
-        "Network",
-        "Numbers behind a cause",
-        "Try a number",
-    ]
-    tabs = st.tabs(builtin + [p.title for p in EXTRA_PANELS])
-    with tabs[0]:
-        causes_ui(d, model)
-    with tabs[1]:
-        compare_ui(priors, overrides, model, answers, d)
-    with tabs[2]:
-        network_ui(model, d, answers)
-    with tabs[3]:
-        numbers_ui(priors, overrides, model)
-    with tabs[4]:
-        try_number_ui(priors, base, model)
     # Extension point: panels registered in app/panels/__init__.py.
-    for tab, panel in zip(tabs[len(builtin) :], EXTRA_PANELS, strict=True):
-        with tab:
-            panel.render(model, answers)
+    contents: list[tuple[str, Callable[[], None]]] = [
+        ("Causes in numbers", lambda: causes_ui(d, model)),
+        ("Compare scenarios", lambda: compare_ui(priors, overrides, model, answers, d)),
+        ("Network", lambda: network_ui(model, d, answers)),
+        ("Numbers behind a cause", lambda: numbers_ui(priors, overrides, model)),
+        ("Try a number", lambda: try_number_ui(priors, base, model)),
+    ] + [(p.title, partial(p.render, model, answers)) for p in EXTRA_PANELS]
+    # Stateful tabs: switching tab reruns the page, and only the open tab is drawn, so an
+    # answer change does not rebuild the hidden ones (a plain st.tabs runs them all).
+    tabs = st.tabs([title for title, _ in contents], key=VIEW, on_change="rerun")
+    for tab, (_, draw) in zip(tabs, contents, strict=True):
+        if tab.open:
+            with tab:
+                draw()

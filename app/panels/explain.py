@@ -79,7 +79,11 @@ def _cause_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> str:
     ranked = model.diagnose(evidence, explained=False).causes  # ranking only: no reasons
     labels = {c.id: f"{c.label} ({c.probability:.0%})" for c in ranked}
     choice: str = st.selectbox(
-        "Explain which cause?", list(labels), format_func=labels.__getitem__, key="explain__cause"
+        "Explain which cause?",
+        list(labels),
+        format_func=labels.__getitem__,
+        key="explain__cause",
+        persist_state="page",
     )
     return choice
 
@@ -120,7 +124,11 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
     else:
         st.caption("No answers yet: the probability is the prior.")
 
-    red = st.toggle("Rank by red flags (DVT, compartment syndrome, rupture)", key="explain__red")
+    red = st.toggle(
+        "Rank by red flags (DVT, compartment syndrome, rupture)",
+        key="explain__red",
+        persist_state="page",
+    )
     questions = _questions(model, id(model), key, red)[:5]
     st.markdown("**Ask next** (expected information gain, bits)")
     if not questions:
