@@ -16,12 +16,13 @@ import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import graph, views
+from app import charts, graph, views
 from app import overrides as ov
 from app import state as qs
 from app.panels import EXTRA_PANELS
@@ -38,6 +39,7 @@ TIGHTER_TOP = (
 )
 OVERRIDES = "overrides"
 PINNED = "pinned_answers"
+CHART_DATA = "causes"
 VIEW = "view"  # the open tab's title (widgets in tabs persist_state="page": kept while hidden)
 BANNERS = {
     "urgent": (st.error, ":material/emergency:"),
@@ -79,12 +81,13 @@ def cause_numbers(priors: str, overrides: Overrides, cause: str) -> pd.DataFrame
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def ranked_chart(d: Diagnosis) -> alt.LayerChart:
-    """Horizontal bars: each cause's probability now, beside its probability with no answers."""
-    data = views.chart_data(d)
+def ranked_chart(n_causes: int) -> alt.LayerChart:
+    """Horizontal bars: each cause's probability now, beside its probability with no answers.
+
+    The rows (``views.chart_data``) come as the named dataset ``CHART_DATA``.
+    """
     order = alt.EncodingSortField(field="rank", op="min", order="ascending")
-    base = alt.Chart(data).encode(
+    base = alt.Chart(alt.NamedData(CHART_DATA)).encode(
         y=alt.Y("cause:N", sort=order, title=None, axis=alt.Axis(labelLimit=290, labelFontSize=12)),
         yOffset=alt.YOffset("scenario:N", sort=[views.NOW, views.PRIOR]),
     )
@@ -117,7 +120,7 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
         )
     )
     chart: alt.LayerChart = (bars + labels).properties(
-        height=len(d.causes) * 32,
+        height=n_causes * 32,
         title=alt.TitleParams(
             "Causes, most likely first",
             subtitle="red: with your answers; grey: with no answers",
@@ -125,6 +128,12 @@ def ranked_chart(d: Diagnosis) -> alt.LayerChart:
         ),
     )
     return chart
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def ranked_chart_spec(n_causes: int) -> dict[str, Any]:
+    """``ranked_chart`` as Vega-Lite, built once (see ``app/charts.py``)."""
+    return charts.spec(ranked_chart(n_causes))
 
 
 # --- widgets ------------------------------------------------------------------------------
@@ -176,6 +185,11 @@ def questions_ui(spec: ModelSpec) -> dict[str, str]:
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
     return answers
+
+
+def chart_ui(d: Diagnosis) -> None:
+    """The ranked chart for one scenario: the cached spec with this scenario's rows."""
+    charts.draw(ranked_chart_spec(len(d.causes)), {CHART_DATA: views.chart_data(d)})
 
 
 def triage_ui(t: Triage, spec: ModelSpec) -> None:
@@ -408,7 +422,7 @@ def main() -> None:
     with left:
         triage_ui(d.triage, model.spec)
     with right:
-        st.altair_chart(ranked_chart(d), width="stretch")
+        chart_ui(d)
     # Extension point: panels registered in app/panels/__init__.py.
     contents: list[tuple[str, Callable[[], None]]] = [
         ("Causes in numbers", lambda: causes_ui(d, model)),
