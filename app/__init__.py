@@ -1,5 +1,6 @@
 """The calfdx what-if explorer (Streamlit): ``streamlit run app/explorer.py -- --priors DIR``.
 
-``explorer.py`` only draws; the helpers beside it (``state``, ``views``, ``graph``,
-``overrides``) are plain functions over ``model/`` objects, tested without Streamlit.
+``page.py`` only draws (``explorer.py``, the script Streamlit runs, just calls it); the
+helpers beside it (``state``, ``views``, ``graph``, ``overrides``) are plain functions
+over ``model/`` objects, tested without Streamlit.
 """

@@ -156,14 +156,20 @@ def test_red_flag_answers_show_urgent_banner_and_dvt_first(server: str, browser)
         row = dvt_row(page)
         assert banner_pct in row, (banner_pct, row)
         page.screenshot(path=str(SHOTS / "explorer_urgent.png"), full_page=False)
-        for name in (
-            "Causes in numbers",
-            "Compare scenarios",
-            "Network",
-            "Numbers behind a cause",
-            "Try a number",
+        # only the open tab is drawn: a click reruns the page to draw the tab's content
+        for name, content in (
+            ("Causes in numbers", "Calf strain by grade"),
+            ("Compare scenarios", "Pin current answers as scenario A"),
+            ("Network", "Show only the questions you answered"),
+            ("Numbers behind a cause", "Odds ratio"),
+            ("Try a number", "Value to try"),
         ):
             page.get_by_role("tab", name=name).click()
+            panel = page.get_by_role("tabpanel")
+            panel.get_by_text(content).first.wait_for(timeout=TIMEOUT)
+            if name == "Network":
+                panel.get_by_test_id("stGraphVizChart").locator("svg").wait_for(timeout=TIMEOUT)
+            wait_idle(page)
             page.get_by_role("tablist").evaluate("el => el.scrollIntoView({block: 'start'})")
             page.wait_for_timeout(1500)  # let the chart or graph draw before the picture
             slug = name.lower().replace(" ", "_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 
@@ -27,6 +28,10 @@ def test_panel_draws_the_waterfall_and_a_click_answers_a_question() -> None:
     assert not at.exception, at.exception
     assert at.selectbox(key="explain__cause").value == "strain"
     assert "P(strain)" in at.markdown[0].value
+    (chart,) = at.get("vega_lite_chart")  # the waterfall, with its rows attached
+    (rows,) = chart.proto.datasets
+    steps = list(pa.ipc.open_stream(rows.data.data).read_all().to_pandas()["step"])
+    assert rows.name == "waterfall" and steps[0] == "prior" and steps[-1] == "posterior"
     button = at.button(key="explain__ask__swelling__yes")
     button.click().run()
     assert not at.exception, at.exception

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from app import graph, views
 from app import overrides as ov
 from app import state as qs
+from app.page import VIEW
 from model import DiagnosticModel, PriorsError, load_model
 from model.toml_io import read_folder
 
@@ -63,8 +64,27 @@ def answer(at: AppTest, **answers: str) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, title: str) -> AppTest:
+    """Switch tab as a click does (the tabs are stateful): the page reruns."""
+    at.session_state[VIEW] = title
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def ranking(at: AppTest) -> list[str]:
     return list(at.table[0].value["Cause"])
+
+
+def chart_ranking(at: AppTest) -> list[str]:
+    """The causes of the ranked chart's rows (its named dataset), most likely first."""
+    import pyarrow as pa
+
+    (chart,) = at.get("vega_lite_chart")
+    (rows,) = chart.proto.datasets
+    frame = pa.ipc.open_stream(rows.data.data).read_all().to_pandas()
+    now = frame[frame["scenario"] == views.NOW].sort_values("rank")
+    return list(now["cause"])
 
 
 def banner(at: AppTest) -> str:
@@ -100,6 +120,7 @@ def test_answers_change_ranking_and_triage(argv) -> None:  # type: ignore[no-unt
     after = ranking(at)
     assert after != before
     assert after[0] == "Delayed onset muscle soreness (DOMS)"
+    assert chart_ranking(at) == after, "the chart shows the current answers"
     answer(
         at,
         delayed_onset_soreness="no",
@@ -110,6 +131,7 @@ def test_answers_change_ranking_and_triage(argv) -> None:  # type: ignore[no-unt
     )
     assert banner(at) in ("warning", "error")
     assert ranking(at)[0] == "Calf muscle strain"
+    assert chart_ranking(at) == ranking(at)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +166,7 @@ def test_url_restores_answers(argv) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_compare_scenarios_shows_a_and_b(argv) -> None:  # type: ignore[no-untyped-def]
-    at = answer(start(), delayed_onset_soreness="yes")
+    at = open_tab(answer(start(), delayed_onset_soreness="yes"), "Compare scenarios")
     pin = next(b for b in at.button if b.label.startswith("Pin current answers"))
     pin.click().run()
     answer(at, **DVT_SCENARIO)
@@ -159,35 +181,67 @@ def test_compare_scenarios_shows_a_and_b(argv) -> None:  # type: ignore[no-untyp
 def test_try_a_number_updates_posteriors_and_offers_download(argv) -> None:  # type: ignore[no-untyped-def]
     at = answer(start(), one_leg_swelling="yes")
     before = at.table[0].value.set_index("Cause")
+    open_tab(at, "Try a number")
     at.selectbox(key="try_key").set_value("causes:dvt.baseline").run()
     slider = at.slider(key="slider__causes:dvt.baseline")
     slider.set_value(slider.max).run()
     assert not at.exception
-    after = at.table[0].value.set_index("Cause")
+    assert any("Trying 1 changed number" in i.value for i in at.info)
+    assert at.get("download_button"), "an edited priors file is offered"
+    after = open_tab(at, "Causes in numbers").table[0].value.set_index("Cause")
     dvt = "Deep vein thrombosis (DVT)"
     assert float(after.loc[dvt, views.NOW].rstrip("%")) > float(
         before.loc[dvt, views.NOW].rstrip("%")
     )
-    assert any("Trying 1 changed number" in i.value for i in at.info)
+    open_tab(at, "Numbers behind a cause")
     at.selectbox(key="numbers_cause").set_value("dvt").run()
     numbers = next(t.value for t in at.table if "Source" in t.value.columns)
     assert numbers.loc["Baseline", "Value"].endswith("(tried; file: 0.20%)")
-    assert at.get("download_button"), "an edited priors file is offered"
+    open_tab(at, "Try a number")
+    assert at.selectbox(key="try_key").value == "causes:dvt.baseline", "kept while hidden"
     next(b for b in at.button if b.label == "Undo all changed numbers").click().run()
     assert not any("Trying" in i.value for i in at.info)
 
 
-def test_every_tab_draws_without_exception(argv) -> None:  # type: ignore[no-untyped-def]
+# What only each tab draws (its content runs only while it is open).
+TAB_MARKS = {
+    "Causes in numbers": lambda at: any("Calf strain by grade" in m.value for m in at.markdown),
+    "Compare scenarios": lambda at: any(b.label.startswith("Pin current") for b in at.button),
+    "Network": lambda at: bool(at.get("graphviz_chart")),
+    "Numbers behind a cause": lambda at: any("Source" in t.value.columns for t in at.table),
+    "Try a number": lambda at: any(s.key.startswith("slider__") for s in at.slider),
+    "Why this cause / next questions": lambda at: any(
+        s.key == "explain__cause" for s in at.selectbox
+    ),
+    "Sensitivity": lambda at: any(s.key == "sensitivity_target" for s in at.selectbox),
+}
+
+
+def test_only_the_open_tab_is_drawn_and_every_tab_draws(argv) -> None:  # type: ignore[no-untyped-def]
     at = answer(start(), **RUPTURE_SCENARIO)
-    assert at.get("graphviz_chart")
-    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert [t.label for t in at.tabs] == list(TAB_MARKS)
+    for title in TAB_MARKS:
+        open_tab(at, title)
+        drawn = {name for name, mark in TAB_MARKS.items() if mark(at)}
+        assert drawn == {title}, title
+        assert banner(at) == "error", "the banner stays above every tab"
+    open_tab(at, "Numbers behind a cause")
     for cause in ("calf_strain", "acute_compartment_syndrome", "achilles_rupture"):
         at.selectbox(key="numbers_cause").set_value(cause).run()
         assert not at.exception
         frame = next(t.value for t in at.table if "Source" in t.value.columns)
         assert {"Baseline", "Finding strength"} & set(frame.index)
-    at.toggle[0].set_value(True).run()
-    assert not at.exception
+
+
+def test_network_tab_redraws_with_answers_and_keeps_its_toggle(argv) -> None:  # type: ignore[no-untyped-def]
+    at = open_tab(start(), "Network")
+    assert '"bruising"' in at.get("graphviz_chart")[0].proto.spec
+    at.toggle(key="network_only").set_value(True).run()
+    assert '"bruising"' not in at.get("graphviz_chart")[0].proto.spec
+    answer(at, bruising="yes")
+    assert "penwidth=3" in at.get("graphviz_chart")[0].proto.spec
+    open_tab(open_tab(at, "Causes in numbers"), "Network")
+    assert at.toggle(key="network_only").value, "kept while another tab was open"
 
 
 def test_broken_priors_folder_shows_the_loader_messages(argv, priors_copy: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,8 @@
 """Extension point: extra explorer tabs, each a ``render(model, evidence)`` function.
 
 The explorer draws its own tabs, then one tab per entry of ``EXTRA_PANELS``, in order.
+Only the open tab is drawn on a rerun: give a panel's widgets a ``key`` and
+``persist_state="page"`` so that their values survive while another tab is open.
 A panel receives the model in use (with any "Try a number" overrides applied) and the
 current answers (``{variable id: state}``, unanswered questions left out), draws with
 ``st.*`` calls, and returns nothing. Keep its computation in ``model/`` and cache it.

@@ -21,10 +21,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app import charts
 from app.state import widget_key
 from model import DiagnosticModel
 from model.explain import Explanation, explain
 from model.questions import Question, rank_questions
+
+WATERFALL = "waterfall"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -70,6 +73,31 @@ def waterfall_frame(x: Explanation) -> pd.DataFrame:
     return frame
 
 
+@st.cache_data(show_spinner=False)
+def _waterfall_spec() -> dict[str, Any]:
+    """One bar per row of ``waterfall_frame`` (the dataset ``WATERFALL``), built once."""
+    chart = (
+        alt.Chart(alt.NamedData(WATERFALL))
+        .mark_bar()
+        .encode(
+            x=alt.X("step:N", sort=None, title=None),
+            y=alt.Y("start:Q", title="log-odds"),
+            y2="end:Q",
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=["prior / posterior", "raises", "lowers"],
+                    range=["#7f8c8d", "#c0392b", "#2980b9"],
+                ),
+                legend=None,
+            ),
+            tooltip=["step:N", alt.Tooltip("share:Q", format="+.2f")],
+        )
+        .properties(height=260)
+    )
+    return charts.spec(chart)
+
+
 def _answer(var_id: str, state: str) -> None:
     st.query_params[var_id] = state
     st.session_state[widget_key(var_id)] = state
@@ -79,7 +107,11 @@ def _cause_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> str:
     ranked = model.diagnose(evidence, explained=False).causes  # ranking only: no reasons
     labels = {c.id: f"{c.label} ({c.probability:.0%})" for c in ranked}
     choice: str = st.selectbox(
-        "Explain which cause?", list(labels), format_func=labels.__getitem__, key="explain__cause"
+        "Explain which cause?",
+        list(labels),
+        format_func=labels.__getitem__,
+        key="explain__cause",
+        persist_state="page",
     )
     return choice
 
@@ -94,33 +126,17 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         + (" (averaged over every order of answering)." if x.method == "shapley" else ".")
     )
     if x.contributions:
-        frame = waterfall_frame(x)
-        chart = (
-            alt.Chart(frame)
-            .mark_bar()
-            .encode(
-                x=alt.X("step:N", sort=None, title=None),
-                y=alt.Y("start:Q", title="log-odds"),
-                y2="end:Q",
-                color=alt.Color(
-                    "kind:N",
-                    scale=alt.Scale(
-                        domain=["prior / posterior", "raises", "lowers"],
-                        range=["#7f8c8d", "#c0392b", "#2980b9"],
-                    ),
-                    legend=None,
-                ),
-                tooltip=["step", alt.Tooltip("share:Q", format="+.2f")],
-            )
-            .properties(height=260)
-        )
-        st.altair_chart(chart, width="stretch")
+        charts.draw(_waterfall_spec(), {WATERFALL: waterfall_frame(x)})
         with st.expander("The numbers behind each share"):
             st.dataframe(x.to_frame(), width="stretch")
     else:
         st.caption("No answers yet: the probability is the prior.")
 
-    red = st.toggle("Rank by red flags (DVT, compartment syndrome, rupture)", key="explain__red")
+    red = st.toggle(
+        "Rank by red flags (DVT, compartment syndrome, rupture)",
+        key="explain__red",
+        persist_state="page",
+    )
     questions = _questions(model, id(model), key, red)[:5]
     st.markdown("**Ask next** (expected information gain, bits)")
     if not questions:

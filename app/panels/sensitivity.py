@@ -26,8 +26,9 @@ def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str,
         index=options.index(top),
         format_func=lambda t: t.replace("_", " ").replace(".", ": "),
         key="sensitivity_target",
+        persist_state="page",
     )
-    bars = st.slider("Numbers shown", 5, 30, 12, key="sensitivity_bars")
+    bars = st.slider("Numbers shown", 5, 30, 12, key="sensitivity_bars", persist_state="page")
     return str(target), int(bars)
 
 
@@ -73,9 +74,11 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         "range (light: low end, dark: high end) and shows where the probability goes."
     )
     target, bars = target_ui(model, evidence)
-    # Streamlit runs every tab on each rerun: compute only when asked, so that answering
+    # Every answer change reruns the open tab: compute only when asked, so that answering
     # a question stays fast.
-    if not st.toggle("Run the analysis for this scenario", key="sensitivity_run"):
+    if not st.toggle(
+        "Run the analysis for this scenario", key="sensitivity_run", persist_state="page"
+    ):
         st.info("Switch on to move every number across its range (a few seconds).")
         return
     swings = one_way(model, evidence, target)
