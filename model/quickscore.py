@@ -170,10 +170,11 @@ class QuickscoreKernel:
         log_p = np.full(n, np.nan)
         ok = np.zeros(n, dtype=bool)
         cases = np.flatnonzero(eligible)
-        rows = terms[cases]
+        ends = np.cumsum(terms[cases])  # rows used up to and including each case
         start = 0
         while start < len(cases):
-            stop = start + max(1, int(np.searchsorted(np.cumsum(rows[start:]), CHUNK_ROWS)))
+            before = int(ends[start - 1]) if start else 0
+            stop = max(start + 1, int(np.searchsorted(ends, before + CHUNK_ROWS, side="right")))
             chunk = cases[start:stop]
             m, lp, good = self._chunk(rf[chunk], cause[chunk], finding[chunk])
             marginals[chunk], log_p[chunk], ok[chunk] = m, lp, good

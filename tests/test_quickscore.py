@@ -116,3 +116,15 @@ def test_batch_is_the_same_with_and_without_the_kernel(
     numbers = [c for c in with_kernel.columns if c != "triage"]
     assert np.abs(with_kernel[numbers].to_numpy() - without[numbers].to_numpy()).max() < 1e-9
     assert (with_kernel["triage"] == without["triage"]).all()
+
+
+def test_chunking_does_not_change_answers(
+    kernel: QuickscoreKernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codes = random_codes(kernel, 300, seed=10)
+    whole = kernel.posteriors(codes)
+    monkeypatch.setattr("model.quickscore.CHUNK_ROWS", 37)  # many chunks, cut mid-way
+    parts = kernel.posteriors(codes)
+    assert (whole.ok == parts.ok).all() and whole.ok.any()
+    # the same sums; only BLAS blocking of the chunk's matrix product may move a last bit
+    assert np.abs(whole.marginals[whole.ok] - parts.marginals[parts.ok]).max() < 1e-13
