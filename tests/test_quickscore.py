@@ -126,5 +126,6 @@ def test_chunking_does_not_change_answers(
     monkeypatch.setattr("model.quickscore.CHUNK_ROWS", 37)  # many chunks, cut mid-way
     parts = kernel.posteriors(codes)
     assert (whole.ok == parts.ok).all() and whole.ok.any()
-    # the same sums; only BLAS blocking of the chunk's matrix product may move a last bit
-    assert np.abs(whole.marginals[whole.ok] - parts.marginals[parts.ok]).max() < 1e-13
+    # the same sums; BLAS blocking of a chunk's matrix product may move a last bit, which
+    # the signed sum amplifies by up to MAX_KAPPA (measured: 8e-12)
+    assert np.abs(whole.marginals[whole.ok] - parts.marginals[parts.ok]).max() < 1e-10
