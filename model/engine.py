@@ -119,7 +119,7 @@ def _prod(values: Sequence[int]) -> int:
     return math.prod(values) if values else 1
 
 
-def _components(
+def dependent_groups(
     cpts: Mapping[str, CPT], causes: Sequence[str], hubs: set[str]
 ) -> list[tuple[list[str], list[str]]]:
     """Group causes linked by a shared non-hub risk factor or a cause-to-cause edge."""
@@ -156,7 +156,7 @@ def _plan_cost(
     cards = {k: len(v.states) for k, v in cpts.items()}
     n_hub = _prod([cards[h] for h in hubs])
     cost = n_hub * n_configs
-    for members, rfs in _components(cpts, causes, hubs):
+    for members, rfs in dependent_groups(cpts, causes, hubs):
         cost += n_hub * _prod([cards[r] for r in rfs]) * _prod([cards[c] for c in members])
     return cost
 
@@ -255,7 +255,7 @@ class EnumerationEngine:
             return [], [], True
         cpts = self._cpts
         hubs = choose_hubs(cpts, self.causes, self.risk_factors)
-        groups = _components(cpts, self.causes, set(hubs))
+        groups = dependent_groups(cpts, self.causes, set(hubs))
         table_size = _plan_cost(cpts, self.causes, set(hubs), self.n_configs)
         n_hub = _prod([len(self.states[h]) for h in hubs])
         too_large = table_size - self.n_configs * n_hub > max_table or any(
@@ -325,7 +325,7 @@ class EnumerationEngine:
     def _component(self, k: int, members: list[str], rfs: list[str]) -> Component:
         cpts = {c: self._cpts[c] for c in members}
         cards = {v: len(self.states[v]) for v in (*self.hubs, *rfs, *members)}
-        build = partial(_joint_table, self.hubs, rfs, members, cpts, cards)
+        build = partial(joint_table, self.hubs, rfs, members, cpts, cards)
         return Component(tuple(members), tuple(rfs), self._base(k, members, rfs), build)
 
     def _base_operands(self, members: list[str], rfs: list[str]) -> list[Any]:
@@ -565,7 +565,7 @@ class EnumerationEngine:
         return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
 
 
-def _joint_table(
+def joint_table(
     hubs: Sequence[str],
     rfs: Sequence[str],
     members: Sequence[str],

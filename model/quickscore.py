@@ -53,14 +53,13 @@ True
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import rank_one
+from .engine import dependent_groups, joint_table, rank_one
 from .spec import ModelSpec
 from .tables import CPT, Array, cpts_for
 
@@ -252,25 +251,15 @@ class QuickscoreKernel:
 
 
 def _units(spec: ModelSpec, cpts: Mapping[str, CPT]) -> list[_Unit]:
-    """Group causes joined by cause-to-cause edges; tabulate each group given its risk factors."""
+    """The causes that stay dependent given every risk factor, each group tabulated given them."""
     causes = [c.variable.id for c in spec.causes]
-    group = {c: c for c in causes}
-    for c in causes:
-        for p in cpts[c].parents:
-            if p in group:
-                old, new = group[c], group[p]
-                group = {k: new if v == old else v for k, v in group.items()}
+    risk_factors = {rf.variable.id for rf in spec.risk_factors}
+    cards = {v: len(cpt.states) for v, cpt in cpts.items()}
     units = []
-    for head in dict.fromkeys(group[c] for c in causes):
-        members = tuple(c for c in causes if group[c] == head)
-        rfs = tuple(dict.fromkeys(p for c in members for p in cpts[c].parents if p not in group))
-        letters = {v: chr(97 + i) for i, v in enumerate((*rfs, *members))}
-        tables = [cpts[c].values for c in members]
-        subscripts = ",".join("".join(letters[v] for v in (c, *cpts[c].parents)) for c in members)
-        out = "".join(letters[v] for v in (*rfs, *members))
-        table = np.einsum(f"{subscripts}->{out}", *tables)
-        rf_size = math.prod(len(cpts[r].states) for r in rfs)
-        cards = [len(cpts[c].states) for c in members]
-        states = np.stack(np.unravel_index(np.arange(math.prod(cards)), cards), axis=1)
-        units.append(_Unit(members, rfs, table.reshape(rf_size, -1), states))
+    for members, _ in dependent_groups(cpts, causes, risk_factors):
+        rfs = tuple(dict.fromkeys(p for c in members for p in cpts[c].parents if p in risk_factors))
+        table = joint_table((), rfs, members, cpts, cards)  # (1, *risk-factor cards, states)
+        member_cards = [cards[c] for c in members]
+        states = np.stack(np.unravel_index(np.arange(table.shape[-1]), member_cards), axis=1)
+        units.append(_Unit(tuple(members), rfs, table.reshape(-1, table.shape[-1]), states))
     return units
