@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from model import Diagnosis
-from model.spec import ModelSpec
+from model.priors.spec import ModelSpec
 
 
 def shade(p: float) -> str:

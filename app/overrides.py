@@ -1,7 +1,7 @@
 """'Try a number': where each prior number lives in its file, and the edited files.
 
 Overrides live only in the session; this module turns them into downloadable texts
-through ``model.toml_io.edit_values`` (comments and layout kept). Nothing is written
+through ``model.priors.toml_io.edit_values`` (comments and layout kept). Nothing is written
 to disk.
 """
 
@@ -11,8 +11,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from model.spec import Entry
-from model.toml_io import edit_values
+from model.priors.spec import Entry
+from model.priors.toml_io import edit_values
 
 
 def entry_location(key: str) -> tuple[str, str, str] | None:

@@ -27,9 +27,9 @@ from app import overrides as ov
 from app import state as qs
 from app.panels import EXTRA_PANELS
 from model import DISCLAIMER, Diagnosis, DiagnosticModel, EvidenceError, PriorsError, load_model
-from model.diagnosis import Triage
-from model.loader import DEFAULT_PRIORS
-from model.spec import Entry, ModelSpec, Variable
+from model.priors.loader import DEFAULT_PRIORS
+from model.priors.spec import Entry, ModelSpec, Variable
+from model.triage import Triage
 
 Overrides = tuple[tuple[str, float], ...]
 Evidence = tuple[tuple[str, str], ...]

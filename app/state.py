@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from model.spec import Variable
+from model.priors.spec import Variable
 
 UNKNOWN = "unknown"
 
@@ -21,7 +21,7 @@ def answers_from_params(
     A bookmarked or shared URL can be stale (the priors changed) or hand-edited, so
     anything the model would reject is ignored rather than raised.
 
-    >>> from model.spec import Variable
+    >>> from model.priors.spec import Variable
     >>> v = {"bruising": Variable("bruising", "finding", ("no", "yes"), "Bruising")}
     >>> answers_from_params({"bruising": "yes", "typo": "yes"}, v)
     {'bruising': 'yes'}

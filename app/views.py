@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from model import Diagnosis, Triage
-from model.spec import Entry, ModelSpec
+from model.priors.spec import Entry, ModelSpec
 
 NOW = "With your answers"
 PRIOR = "With no answers"

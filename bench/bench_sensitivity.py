@@ -11,7 +11,7 @@ import argparse
 import time
 
 from model import load_model
-from model.sensitivity import one_way_all, propagate, robustness
+from model.analysis.sensitivity import one_way_all, propagate, robustness
 
 SCENARIOS = {
     "doms": {"mileage_jump": "large", "delayed_onset_soreness": "yes", "both_legs": "yes"},

@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model import DiagnosticModel, load_model  # noqa: E402
-from model.batch import Scored, encode, score  # noqa: E402
-from model.engine import EnumerationEngine  # noqa: E402
-from model.network import VariableEliminationEngine  # noqa: E402
+from model.analysis.batch import Scored, encode, score  # noqa: E402
+from model.inference.enumeration import EnumerationEngine  # noqa: E402
+from model.inference.pgmpy_adapter import VariableEliminationEngine  # noqa: E402
 
 Evidence = dict[str, str]
 BP_MEMORY = 2 * 1024**3
@@ -87,7 +87,7 @@ def exact_tables(bn: Any, m: DiagnosticModel) -> float:
     pyAgrum's tables as read from our BIF file differ from ours by up to about 3e-8 although
     the file holds 16 digits, so without this its answers cannot agree with ours to 1e-9.
     """
-    from model.tables import all_cpts
+    from model.inference.tables import all_cpts
 
     worst = 0.0
     for cpt in all_cpts(m.spec):

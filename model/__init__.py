@@ -7,15 +7,16 @@ Decision support, not a diagnosis.
 'self_care'
 """
 
-from .api import DiagnosticModel, load_model
-from .diagnosis import DISCLAIMER, CauseResult, Diagnosis, Triage
-from .errors import (
+from model.api import DiagnosticModel, load_model
+from model.errors import (
     CalfdxError,
     EvidenceError,
     ImpossibleEvidenceError,
     PriorsError,
     UnknownCauseError,
 )
+from model.results import CauseResult, Diagnosis
+from model.triage import DISCLAIMER, Triage
 
 __all__ = [
     "DISCLAIMER",

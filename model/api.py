@@ -1,118 +1,112 @@
-"""The public entry point: ``load_model()`` and ``DiagnosticModel.diagnose()``."""
+"""The model facade: ``load_model()`` and ``DiagnosticModel``, the public entry points.
+
+Everything here delegates: evidence checks to ``model.evidence``, posteriors to the engine
+``model.inference.engines`` chooses, triage to ``model.triage``, explanations, questions
+and batch scoring to ``model.analysis``. pgmpy and pandas are imported on first use only.
+"""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
-from .diagnosis import CauseResult, Diagnosis, decide_triage
-from .engine import EnumerationEngine
-from .errors import ImpossibleEvidenceError, impossible_message
-from .evidence import EvidenceLike, check_evidence
-from .explain import Explanation, explain, raised_by
-from .loader import load_spec
-from .network import Format, VariableEliminationEngine, build_network, write_network
-from .questions import Question, next_questions
-from .quickscore import QuickscoreKernel
-from .spec import ModelSpec, Variable
-from .tables import Array
+from model.analysis.explain import Explanation, explain, raised_by
+from model.analysis.protocol import checked
+from model.analysis.questions import Question, next_questions
+from model.evidence import EvidenceLike, check_evidence
+from model.inference.engines import Engine, EngineName, make_engine
+from model.inference.quickscore import QuickscoreKernel
+from model.inference.tables import Array
+from model.priors.loader import load_spec
+from model.priors.spec import ModelSpec, Variable
+from model.results import CauseResult, Diagnosis
+from model.triage import decide_triage
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pgmpy.models import DiscreteBayesianNetwork
 
-    from .network import DiscreteBayesianNetwork
-
-EngineName = Literal["fast", "pgmpy"]
-
-
-class Engine(Protocol):
-    """What an exact inference engine offers the model."""
-
-    def marginals(self, variables: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Array]:
-        """P(variable | evidence) for each variable, in the variable's state order."""
-        ...
-
-    def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
-        """Log P(evidence), and the conflicting items when it is zero."""
-        ...
+    from model.inference.formats import Format
 
 
 class DiagnosticModel:
     """The calf-pain network compiled from a validated spec.
 
-    ``engine="fast"`` (the default) answers with ``model.engine.EnumerationEngine``;
+    ``engine="fast"`` (the default) answers with ``model.inference.enumeration``;
     ``engine="pgmpy"`` with pgmpy's variable elimination, the reference.
 
     >>> m = load_model()
     >>> d = m.diagnose({"one_leg_swelling": "yes", "age_group": "45_to_59"})
-    >>> 0.0 <= d.probability("dvt") <= 1.0
-    True
-    >>> d.triage.level in ("urgent", "see_clinician", "self_care")
-    True
+    >>> d.triage.level, round(d.probability("dvt"), 3)
+    ('urgent', 0.062)
     """
 
     def __init__(
-        self,
-        spec: ModelSpec,
-        engine: EngineName = "fast",
-        previous: EnumerationEngine | None = None,
+        self, spec: ModelSpec, engine: EngineName = "fast", previous: Engine | None = None
     ) -> None:
-        self.spec = spec
+        self._spec = spec
         self.engine_name: EngineName = engine
-        if engine == "fast":
-            # ``previous``: a fast engine of the same network to update (see ``with_values``)
-            self.engine: Engine = EnumerationEngine(spec, previous=previous)
-        elif engine == "pgmpy":
-            self.engine = VariableEliminationEngine(self.network)
-        else:
-            raise ValueError(f"unknown engine '{engine}'; valid: fast, pgmpy")
+        # ``previous``: an engine of the same network to update (see ``with_values``)
+        self.engine: Engine = make_engine(spec, engine, previous)
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The validated priors the model was built from."""
+        return self._spec
+
+    @property
+    def variables(self) -> dict[str, Variable]:
+        """Every variable by id (risk factors, causes, findings): ``spec.variables``."""
+        return self.spec.variables
+
+    @property
+    def cause_ids(self) -> tuple[str, ...]:
+        """The causes, in network order: ``spec.cause_ids``."""
+        return self.spec.cause_ids
+
+    def check(self, evidence: EvidenceLike) -> dict[str, str]:
+        """Validate evidence (see ``model.evidence.check_evidence``)."""
+        return check_evidence(self.spec.variables, evidence)
 
     @cached_property
     def network(self) -> DiscreteBayesianNetwork:
         """The pgmpy network (built on first use: the fast engine does not need it)."""
+        from model.inference.pgmpy_adapter import build_network
+
         return build_network(self.spec)
 
     @cached_property
     def quickscore(self) -> QuickscoreKernel | None:
-        """The vectorised kernel batch scoring uses first (fast engine only; see ``model.quickscore``)."""
-        if not isinstance(self.engine, EnumerationEngine):
-            return None
-        return QuickscoreKernel.build(self.spec, self.engine.cpts)
+        """The vectorised kernel batch scoring tries first (``model.inference.quickscore``)."""
+        cpts = getattr(self.engine, "cpts", None)
+        return None if cpts is None else QuickscoreKernel.build(self.spec, cpts)
 
-    @cached_property
-    def variables(self) -> dict[str, Variable]:
-        """Every variable by id (risk factors, causes, findings)."""
-        return self.spec.variables
+    def marginals(self, variables: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Array]:
+        """P(variable | evidence) for each variable id, in the variable's state order."""
+        return self.engine.marginals(variables, evidence)
 
-    @property
-    def cause_ids(self) -> list[str]:
-        """The causes, in network order."""
-        return [c.variable.id for c in self.spec.causes]
-
-    def check(self, evidence: EvidenceLike) -> dict[str, str]:
-        """Validate evidence (see ``model.evidence.check_evidence``)."""
-        return check_evidence(self.variables, evidence)
+    def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
+        """Log P(evidence), and the conflicting items when it is zero."""
+        return self.engine.log_evidence(evidence)
 
     @cached_property
     def priors(self) -> dict[str, CauseResult]:
-        """Each cause's posterior with no evidence."""
-        return {c.id: c for c in self._results({})}
+        """Each cause's distribution with no evidence."""
+        return {c.id: c for c in self._results(self.marginals(self.spec.cause_ids, {}), {})}
 
-    def _results(self, evidence: Mapping[str, str]) -> list[CauseResult]:
-        marginals = self.engine.marginals(self.cause_ids, evidence)
-        prior = self.__dict__.get("priors", {})
+    def _results(
+        self, marginals: Mapping[str, Array], prior: Mapping[str, CauseResult]
+    ) -> list[CauseResult]:
         out = []
         for cause in self.spec.causes:
             var = cause.variable
             dist = marginals[var.id]
             states = {s: float(p) for s, p in zip(var.states, dist, strict=True)}
-            before = prior[var.id].probability if var.id in prior else float("nan")
-            out.append(CauseResult(var.id, var.label, float(1.0 - dist[0]), states, before))
-        if not prior:
-            out = [CauseResult(c.id, c.label, c.probability, c.states, c.probability) for c in out]
+            p = float(1.0 - dist[0])
+            before = prior[var.id].probability if var.id in prior else p
+            out.append(CauseResult(var.id, var.label, p, states, before))
         return out
 
     def diagnose(
@@ -131,25 +125,23 @@ class DiagnosticModel:
         ImpossibleEvidenceError
             When the model gives the evidence probability zero.
         """
-        given = self.check(evidence or {})
-        log_p, conflict = self.engine.log_evidence(given) if given else (0.0, [])
-        if log_p == -math.inf:
-            raise ImpossibleEvidenceError(impossible_message(conflict))
-        self.priors  # noqa: B018 - computed first so results carry the no-evidence prior
-        results = self._results(given)
+        given = checked(self, evidence)
+        log_p = self.engine.log_evidence(given)[0] if given else 0.0
+        marginals = self.engine.marginals(self.spec.cause_ids, given)
+        results = self._results(marginals, self.priors)
         ranked = tuple(sorted(results, key=lambda c: -c.probability))
         why = partial(raised_by, self, given, cache={}) if explained else None
-        triage = decide_triage(self.spec, {c.id: c for c in results}, given, why)
-        return Diagnosis(given, ranked, triage, log_p).with_model(self)
+        triage = decide_triage(self.spec, marginals, given, why)
+        return Diagnosis(given, ranked, triage, log_p)
 
     def explain(self, evidence: EvidenceLike, cause: str, state: str | None = None) -> Explanation:
-        """Each evidence item's share of the change in log-odds of a cause (``model.explain``)."""
+        """Each evidence item's share of the change in log-odds of a cause (``model.analysis.explain``)."""
         return explain(self, evidence, cause, state)
 
     def next_questions(
         self, evidence: EvidenceLike | None = None, k: int = 5, red_flags: bool = False
     ) -> list[Question]:
-        """The ``k`` most informative unanswered questions (``model.questions``)."""
+        """The ``k`` most informative unanswered questions (``model.analysis.questions``)."""
         return next_questions(self, evidence or {}, k, red_flags)
 
     def diagnose_many(self, cases: pd.DataFrame) -> pd.DataFrame:
@@ -173,21 +165,22 @@ class DiagnosticModel:
         >>> list(out["triage"]), bool(out.loc[0, "dvt"] > out.loc[1, "dvt"])
         (['urgent', 'self_care'], True)
         """
-        from .batch import diagnose_frame
+        from model.analysis.batch import diagnose_frame
 
         return diagnose_frame(self, cases)
 
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:
         """A new model with some prior numbers replaced (see ``ModelSpec.with_values``).
 
-        The fast engine is updated rather than rebuilt: only what depends on the changed
-        tables is recomputed (``EnumerationEngine(spec, previous=...)``).
+        The engine is updated rather than rebuilt: only what depends on the changed tables
+        is recomputed.
         """
-        previous = self.engine if isinstance(self.engine, EnumerationEngine) else None
-        return DiagnosticModel(self.spec.with_values(values), self.engine_name, previous)
+        return DiagnosticModel(self.spec.with_values(values), self.engine_name, self.engine)
 
     def export(self, path: str | os.PathLike[str], fmt: Format = "bif") -> None:
         """Write the network as BIF or XMLBIF, with state names."""
+        from model.inference.pgmpy_adapter import write_network
+
         write_network(self.network, path, fmt)
 
     def __repr__(self) -> str:

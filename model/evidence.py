@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from .errors import EvidenceError, one_of
-from .spec import Variable
+from model.errors import EvidenceError, one_of
+from model.priors.spec import Variable
 
 UNKNOWN = "unknown"
 EvidenceLike = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
@@ -27,7 +27,7 @@ def check_evidence(variables: Mapping[str, Variable], evidence: EvidenceLike) ->
 
     Examples
     --------
-    >>> from model.spec import Variable
+    >>> from model.priors.spec import Variable
     >>> vs = {"bruising": Variable("bruising", "finding", ("no", "yes"), "Bruising")}
     >>> check_evidence(vs, {"bruising": "yes"})
     {'bruising': 'yes'}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from model import DiagnosticModel, load_model
-from model.loader import DEFAULT_PRIORS
+from model.priors.loader import DEFAULT_PRIORS
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny"

@@ -10,7 +10,7 @@ import pytest
 from conftest import TINY
 
 from model import DiagnosticModel, EvidenceError, load_model
-from model.cli import main
+from model.interfaces.cli import main
 
 CASES = pd.DataFrame(
     {

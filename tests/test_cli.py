@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from model.cli import main
+from model.interfaces.cli import main
 
 CALFDX = Path(sys.executable).parent / "calfdx"
 

@@ -12,10 +12,10 @@ import pytest
 from conftest import TINY
 
 from model import DiagnosticModel, ImpossibleEvidenceError, load_model
-from model.engine import EnumerationEngine
-from model.loader import load_spec
-from model.network import VariableEliminationEngine, build_network
-from model.spec import Entry, ModelSpec, RiskFactor, Variable
+from model.inference.enumeration import EnumerationEngine
+from model.inference.pgmpy_adapter import VariableEliminationEngine, build_network
+from model.priors.loader import load_spec
+from model.priors.spec import Entry, ModelSpec, RiskFactor, Variable
 
 TOL = 1e-9
 

@@ -19,7 +19,7 @@ from app import overrides as ov
 from app import state as qs
 from app.page import VIEW
 from model import DiagnosticModel, PriorsError, load_model
-from model.toml_io import read_folder
+from model.priors.toml_io import read_folder
 
 APP = str(Path(__file__).resolve().parent.parent / "app" / "explorer.py")
 DVT_SCENARIO = {"one_leg_swelling": "yes", "recent_immobility": "yes", "warmth_redness": "yes"}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import DiagnosticModel
-from model.network import VariableEliminationEngine, read_network
+from model.inference.pgmpy_adapter import VariableEliminationEngine, read_network
 
 EVIDENCE = [
     {},

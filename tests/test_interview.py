@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from model import DiagnosticModel
-from model.interview import run_interview
+from model.interfaces.interview import run_interview
 
 CALFDX = str(Path(sys.executable).parent / "calfdx")
 VIGNETTES = {

@@ -11,8 +11,8 @@ import pytest
 import tomli_w
 
 from model import PriorsError
-from model.cli import main
-from model.loader import load_spec
+from model.interfaces.cli import main
+from model.priors.loader import load_spec
 
 Raw = dict[str, Any]
 

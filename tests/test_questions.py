@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from model import DiagnosticModel
-from model.questions import question, rank_questions
+from model.analysis.questions import question, rank_questions
 
 VIGNETTES = {
     v["id"]: v

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from model import DiagnosticModel
-from model.quickscore import MAX_TERMS, QuickscoreKernel
+from model.inference.quickscore import MAX_TERMS, QuickscoreKernel
 
 Codes = np.ndarray
 
@@ -89,7 +89,7 @@ def test_declines_costly_and_ill_conditioned_cases(
     # four mutually unlikely findings: cancellation beyond MAX_KAPPA, left to enumeration
     assert not out.ok[2]
     assert 16 <= MAX_TERMS
-    monkeypatch.setattr("model.quickscore.MAX_KAPPA", np.inf)
+    monkeypatch.setattr("model.inference.quickscore.MAX_KAPPA", np.inf)
     assert kernel.posteriors(codes).ok.tolist() == [False, False, True]
 
 
@@ -123,7 +123,7 @@ def test_chunking_does_not_change_answers(
 ) -> None:
     codes = random_codes(kernel, 300, seed=10)
     whole = kernel.posteriors(codes)
-    monkeypatch.setattr("model.quickscore.CHUNK_ROWS", 37)  # many chunks, cut mid-way
+    monkeypatch.setattr("model.inference.quickscore.CHUNK_ROWS", 37)  # many chunks, cut mid-way
     parts = kernel.posteriors(codes)
     assert (whole.ok == parts.ok).all() and whole.ok.any()
     # the same sums; BLAS blocking of a chunk's matrix product may move a last bit, which

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import DiagnosticModel, UnknownCauseError
-from model.sensitivity import (
+from model.analysis.sensitivity import (
     Swing,
     draw_values,
     flips_frame,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model import DiagnosticModel
-from model.tables import all_cpts
+from model.inference.tables import all_cpts
 
 
 def brute_force(m: DiagnosticModel, evidence: dict[str, str]) -> dict[str, np.ndarray]:

@@ -1,8 +1,8 @@
 """Explorer panel: why a cause is as probable as it is, and what to ask next.
 
 ``render(model, evidence)`` draws, for a cause chosen in a selectbox, a waterfall of each
-answer's share of the change in that cause's log-odds (``model.explain``), and the
-suggested next questions (``model.questions``), each answerable with one click.
+answer's share of the change in that cause's log-odds (``model.analysis.explain``), and the
+suggested next questions (``model.analysis.questions``), each answerable with one click.
 
 Answer convention: the explorer keeps answers in the URL, one query parameter per
 answered question, ``?<variable id>=<state>`` (so ``st.query_params[var_id] = state``),
@@ -24,8 +24,8 @@ import streamlit as st
 from app import charts
 from app.state import widget_key
 from model import DiagnosticModel
-from model.explain import Explanation, explain
-from model.questions import Question, rank_questions
+from model.analysis.explain import Explanation, explain
+from model.analysis.questions import Question, rank_questions
 
 WATERFALL = "waterfall"
 

@@ -1,6 +1,6 @@
 """Explorer panel: a tornado chart of one cause's posterior for the current scenario.
 
-Thin by design: the computation is ``model.sensitivity.one_way``; this only draws widgets
+Thin by design: the computation is ``model.analysis.sensitivity.one_way``; this only draws widgets
 and the chart. It caches nothing (the explorer decides what to cache).
 """
 
@@ -12,8 +12,8 @@ import altair as alt
 import streamlit as st
 
 from model import DiagnosticModel
-from model.sensitivity import Swing, one_way, targets, tornado_frame
-from model.sensitivity_plots import short_label
+from model.analysis.sensitivity import Swing, one_way, targets, tornado_frame
+from model.analysis.sensitivity.plots import short_label
 
 
 def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str, int]:

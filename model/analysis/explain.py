@@ -9,7 +9,7 @@ evidence to all the evidence::
 With at most ``SHAPLEY_MAX`` (8) items the split is the Shapley value: every item's
 change in log-odds when it is added, averaged over all orders of adding the items. It
 needs the posterior for every subset of the evidence (``2**n`` of them, each computed
-once through ``model.engine``). With more items the split follows one fixed order
+once through ``model.inference.enumeration``). With more items the split follows one fixed order
 (``sequential_order``: risk factors first, then findings, each in the order given;
 then anything else), each item getting the change it makes when added after the ones
 before it. Either way the parts telescope, so they sum to the total up to rounding.
@@ -26,15 +26,15 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ImpossibleEvidenceError, UnknownCauseError, one_of
-from .evidence import EvidenceLike, unknown_state
-from .spec import Entry, ModelSpec, TriageRule
-from .tables import Array
+from model.analysis.protocol import PosteriorModel
+from model.errors import ImpossibleEvidenceError, UnknownCauseError, one_of
+from model.evidence import EvidenceLike, check_evidence, unknown_state
+from model.inference.tables import Array
+from model.priors.spec import Entry, ModelSpec, TriageRule
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .api import DiagnosticModel
 
 SHAPLEY_MAX = 8
 # Triage reasons run on every diagnosis: exact Shapley over at most this many findings,
@@ -229,10 +229,10 @@ def numbers_behind(
     return ()
 
 
-def _target(model: DiagnosticModel, cause: str, state: str | None) -> tuple[int, str]:
-    variable = model.variables.get(cause)
+def _target(model: PosteriorModel, cause: str, state: str | None) -> tuple[int, str]:
+    variable = model.spec.variables.get(cause)
     if variable is None or variable.kind != "cause":
-        causes = [v for v, var in model.variables.items() if var.kind == "cause"]
+        causes = [v for v, var in model.spec.variables.items() if var.kind == "cause"]
         raise UnknownCauseError(f"unknown cause '{cause}'; {one_of(cause, causes)}")
     if state is not None and state not in variable.states:
         raise UnknownCauseError(unknown_state(cause, state, list(variable.states)))
@@ -241,7 +241,7 @@ def _target(model: DiagnosticModel, cause: str, state: str | None) -> tuple[int,
 
 
 def explain(
-    model: DiagnosticModel,
+    model: PosteriorModel,
     evidence: EvidenceLike,
     cause: str,
     state: str | None = None,
@@ -254,9 +254,9 @@ def explain(
     Parameters
     ----------
     model
-        The diagnostic model; posteriors come from ``model.engine``.
+        The diagnostic model; posteriors come from ``model.marginals``.
     evidence
-        What is known, as for ``DiagnosticModel.diagnose``.
+        What is known, as for ``PosteriorModel.diagnose``.
     cause
         A cause id.
     state
@@ -296,7 +296,7 @@ def explain(
     >>> [e.key for e in x.contributions[0].numbers]
     ['findings:swelling.causes.clot', 'findings:swelling.leak']
     """
-    given = model.check(evidence)
+    given = check_evidence(model.spec.variables, evidence)
     index, label = _target(model, cause, state)
     fixed = frozenset(v for v in given if v in background)
     items = [v for v in given if v not in fixed]
@@ -311,7 +311,7 @@ def explain(
             key = (cause, subset | fixed)
             if key not in dists:
                 ev = {v: given[v] for v in key[1]}
-                dists[key] = model.engine.marginals([cause], ev)[cause]
+                dists[key] = model.marginals([cause], ev)[cause]
             dist = dists[key]
             p = float(1.0 - dist[0]) if index < 0 else float(dist[index])
             if not math.isfinite(p):
@@ -348,7 +348,7 @@ def explain(
                 Contribution(
                     v,
                     given[v],
-                    model.variables[v].label,
+                    model.spec.variables[v].label,
                     shares[v],
                     numbers_behind(model.spec, cause, v, given[v], state),
                 )
@@ -371,7 +371,7 @@ def explain(
 
 
 def raised_by(
-    model: DiagnosticModel,
+    model: PosteriorModel,
     evidence: Mapping[str, str],
     rule: TriageRule,
     cache: dict[tuple[str, frozenset[str]], Array] | None = None,
@@ -384,7 +384,7 @@ def raised_by(
     cause present, or for a graded rule the named grade.
     """
     state = None if rule.state == "present" else rule.state
-    risk = [v for v in evidence if model.variables[v].kind == "risk_factor"]
+    risk = [v for v in evidence if model.spec.variables[v].kind == "risk_factor"]
     method: Method = "shapley" if len(evidence) - len(risk) <= REASONS_SHAPLEY_MAX else "sequential"
     x = explain(model, evidence, rule.cause, state, method, risk, cache)
     return [f"{c.item} ({c.log_odds:+.1f})" for c in x.raising()]

@@ -9,20 +9,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .diagnosis import triage_levels
-from .errors import EvidenceError, impossible_message, one_of
-from .evidence import UNKNOWN, unknown_state
-from .spec import Variable
-from .tables import Array
-
-if TYPE_CHECKING:
-    from .api import DiagnosticModel
+from model.analysis.protocol import PosteriorModel
+from model.errors import EvidenceError, impossible_message, one_of
+from model.evidence import UNKNOWN, unknown_state
+from model.inference.quickscore import QuickscoreKernel
+from model.inference.tables import Array
+from model.priors.spec import Variable
+from model.triage import triage_levels
 
 Codes = NDArray[np.int16]
 MEMO_SIZE = 200_000
@@ -48,7 +47,7 @@ def encode(
     (an unknown column makes every row that fills it in bad).
 
     >>> import pandas as pd
-    >>> from model.spec import Variable
+    >>> from model.priors.spec import Variable
     >>> vs = {"bruising": Variable("bruising", "finding", ("no", "yes"), "Bruising")}
     >>> cols, codes, bad = encode(vs, pd.DataFrame({"bruising": ["yes", None, "maybe"]}))
     >>> codes.ravel().tolist(), [str(b) for b in bad]
@@ -100,7 +99,7 @@ def distinct_rows(codes: Codes) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     return first, ids.astype(np.intp)
 
 
-def result_columns(model: DiagnosticModel) -> list[str]:
+def result_columns(model: PosteriorModel) -> list[str]:
     """Output columns: each cause's probability, each non-reference grade, the triage."""
     columns: list[str] = []
     for cause in model.spec.causes:
@@ -111,11 +110,20 @@ def result_columns(model: DiagnosticModel) -> list[str]:
     return [*columns, "triage", "log_evidence"]
 
 
+class BatchModel(PosteriorModel, Protocol):
+    """A model that may also offer a vectorised kernel for many cases at once."""
+
+    @property
+    def quickscore(self) -> QuickscoreKernel | None:
+        """The kernel tried first, or ``None`` (see ``model.inference.quickscore``)."""
+        ...
+
+
 Scored = tuple[Array, float] | str  # cause-state probabilities and log P(e), or why impossible
 
 
 def score(
-    model: DiagnosticModel,
+    model: BatchModel,
     frame: pd.DataFrame,
     first_row: int = 1,
     memo: dict[bytes, Scored] | None = None,
@@ -123,11 +131,11 @@ def score(
     """Posteriors and triage for every good row (indexed like ``frame``), and the bad rows.
 
     Each distinct evidence pattern is scored once, whatever the number of rows that share it:
-    all at once by ``model.quickscore`` where it is exact and cheap, the others one by one
+    all at once by ``model.inference.quickscore`` where it is exact and cheap, the others one by one
     by the model's engine. Pass the same ``memo`` dict to successive chunks to remember the
     engine's patterns across them (it keeps at most ``MEMO_SIZE`` patterns).
     """
-    columns, codes, bad = encode(model.variables, frame, first_row)
+    columns, codes, bad = encode(model.spec.variables, frame, first_row)
     keep = np.ones(len(frame), dtype=bool)
     keep[[b.row - first_row for b in bad]] = False
     out_columns = result_columns(model)
@@ -162,7 +170,7 @@ def score(
     return result, bad
 
 
-def _offsets(model: DiagnosticModel) -> dict[str, tuple[int, int]]:
+def _offsets(model: PosteriorModel) -> dict[str, tuple[int, int]]:
     """Each cause's first column and number of states in the cause-state layout."""
     out, at = {}, 0
     for cause in model.spec.causes:
@@ -172,7 +180,7 @@ def _offsets(model: DiagnosticModel) -> dict[str, tuple[int, int]]:
 
 
 def _posteriors(
-    model: DiagnosticModel,
+    model: BatchModel,
     columns: list[str],
     patterns: Codes,
     memo: dict[bytes, Scored] | None,
@@ -208,21 +216,21 @@ def _posteriors(
     return probs, log_p, impossible
 
 
-def _score_one(model: DiagnosticModel, columns: list[str], pattern: Codes) -> Scored:
+def _score_one(model: PosteriorModel, columns: list[str], pattern: Codes) -> Scored:
     """One evidence pattern by the model's engine, or why it is impossible."""
     evidence = {
-        columns[j]: model.variables[columns[j]].states[s]
+        columns[j]: model.spec.variables[columns[j]].states[s]
         for j, s in enumerate(pattern.tolist())
         if s >= 0
     }
-    log_p, conflict = model.engine.log_evidence(evidence) if evidence else (0.0, [])
+    log_p, conflict = model.log_evidence(evidence) if evidence else (0.0, [])
     if log_p == -np.inf:
         return impossible_message(conflict)
-    marginals = model.engine.marginals(model.cause_ids, evidence)
-    return np.concatenate([marginals[c] for c in model.cause_ids]), log_p
+    marginals = model.marginals(model.spec.cause_ids, evidence)
+    return np.concatenate([marginals[c] for c in model.spec.cause_ids]), log_p
 
 
-def diagnose_frame(model: DiagnosticModel, frame: pd.DataFrame) -> pd.DataFrame:
+def diagnose_frame(model: BatchModel, frame: pd.DataFrame) -> pd.DataFrame:
     """Score every row or raise for the first bad one (see ``DiagnosticModel.diagnose_many``)."""
     result, bad = score(model, frame)
     if bad:

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import PriorsError, one_of
-from .spec import (
+from model.errors import PriorsError, one_of
+from model.priors.spec import (
     BINARY_CAUSE_STATES,
     EXPERT,
     FINDING_STATES,
@@ -33,9 +33,17 @@ from .spec import (
     TriageRule,
     Variable,
 )
-from .toml_io import read_folder
+from model.priors.toml_io import read_folder
 
-DEFAULT_PRIORS = Path(__file__).resolve().parent.parent / "priors"
+
+def _default_priors() -> Path:
+    """The shipped priors: ``model/default_priors`` in an installed wheel, else the repository's ``priors/``."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "default_priors"
+    return installed if installed.is_dir() else package.parent / "priors"
+
+
+DEFAULT_PRIORS = _default_priors()
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 ENTRY_FIELDS = ("value", "range", "source", "reason", "note")
 

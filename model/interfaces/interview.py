@@ -4,7 +4,7 @@ Which question (red flags first, as a clinician screens): while the triage is be
 urgent and some unasked question has an answer that would make it urgent, or some urgent
 rule's probability lies between a third of its threshold and the threshold
 (``near_red_flag``), the question with the largest gain about the red flags; otherwise the
-largest gain about the causes (``model.questions``).
+largest gain about the causes (``model.analysis.questions``).
 
 When to stop: when the triage is settled, meaning no single remaining question has an
 answer that would change the triage level (each answer of each unasked question is
@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from .diagnosis import rule_probabilities, triage_level
-from .questions import Question, rank_questions, red_flag_rules
-from .spec import Variable
+from model.analysis.questions import Question, rank_questions, red_flag_rules
+from model.interfaces.formatting import format_table
+from model.priors.spec import Variable
+from model.triage import rule_probabilities, triage_level
 
 if TYPE_CHECKING:
-    from .api import DiagnosticModel
+    from model.api import DiagnosticModel
 
 UNKNOWN_WORDS = ("u", "unknown", "?", "dk")
 QUIT_WORDS = ("q", "quit", "exit")
@@ -33,7 +34,7 @@ QUIT_WORDS = ("q", "quit", "exit")
 def near_red_flag(model: DiagnosticModel, evidence: dict[str, str]) -> list[str]:
     """Urgent rules whose probability lies in [threshold / 3, threshold), by target."""
     spec = model.spec
-    probs = rule_probabilities(spec, model.engine.marginals(model.cause_ids, evidence))
+    probs = rule_probabilities(spec, model.marginals(model.spec.cause_ids, evidence))
     return [
         r.target
         for r in red_flag_rules(spec)
@@ -92,7 +93,6 @@ def run_interview(
     model: DiagnosticModel, stdin: TextIO, stdout: TextIO, max_questions: int | None = None
 ) -> dict[str, str]:
     """Run the question-and-answer loop, print the diagnosis, return the evidence gathered."""
-    from .cli import format_table
 
     def say(text: str = "", end: str = "\n") -> None:
         stdout.write(text + end)
@@ -104,7 +104,7 @@ def run_interview(
     say("calfdx interview: answer with a number or a word; u for unknown, q to quit.")
     reason = ""
     while not reason:
-        level = triage_level(model.spec, model.engine.marginals(model.cause_ids, evidence))
+        level = triage_level(model.spec, model.marginals(model.spec.cause_ids, evidence))
         pending = rank_questions(model, evidence, exclude=asked)
         if not pending:
             reason = "no questions left"
@@ -118,7 +118,7 @@ def run_interview(
         near = near_red_flag(model, evidence)
         screen = level != "urgent" and any(a.level == "urgent" for q in pending for a in q.answers)
         q = choose(pending, bool(near) or screen)
-        variable = model.variables[q.variable]
+        variable = model.spec.variables[q.variable]
         say()
         if near:
             say(f"(red flag near its threshold: {', '.join(near)}; asking to settle it)")

@@ -8,12 +8,13 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from .spec import ModelSpec
-from .tables import Array, all_cpts
+from model.inference.formats import FORMATS, Format
+from model.inference.tables import Array, all_cpts
+from model.priors.spec import ModelSpec
 
 with warnings.catch_warnings():
     # pgmpy 1.1 warns about its own estimators' renaming while importing itself.
@@ -36,14 +37,11 @@ __all__ = [
     "write_network",
 ]
 
-Format = Literal["bif", "xmlbif"]
-FORMATS: tuple[Format, ...] = ("bif", "xmlbif")
-
 
 def build_network(spec: ModelSpec) -> DiscreteBayesianNetwork:
     """Compile the spec into a pgmpy network with named states that passes ``check_model``.
 
-    >>> from model.loader import load_spec
+    >>> from model.priors.loader import load_spec
     >>> net = build_network(load_spec())
     >>> net.check_model()
     True

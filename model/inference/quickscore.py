@@ -1,6 +1,6 @@
 """Exact posteriors for many cases at once: Quickscore over the positive findings, vectorised.
 
-Batch scoring's fast path (``model.batch``); ``EnumerationEngine`` answers the cases this
+Batch scoring's fast path (``model.analysis.batch``); ``EnumerationEngine`` answers the cases this
 kernel declines, and every single ``diagnose()`` call.
 
 How it computes
@@ -34,7 +34,7 @@ finding that a cause makes certain, gets no kernel at all (``QuickscoreKernel.bu
 returns ``None``).
 
 >>> import numpy as np
->>> from model.loader import load_spec
+>>> from model.priors.loader import load_spec
 >>> kernel = QuickscoreKernel.build(load_spec())
 >>> kernel
 QuickscoreKernel(13 units, 30 unit states, 22 findings)
@@ -44,7 +44,7 @@ QuickscoreKernel(13 units, 30 unit states, 22 findings)
 >>> out = kernel.posteriors(codes)
 >>> out.ok.tolist()
 [True, True]
->>> from model.engine import EnumerationEngine
+>>> from model.inference.enumeration import EnumerationEngine
 >>> evidence = {r: kernel.states[r][0] for r in kernel.risk_factors} | {"one_leg_swelling": "yes"}
 >>> exact = EnumerationEngine(load_spec()).marginals(["dvt"], evidence)["dvt"]
 >>> bool(abs(out.marginals[0, kernel.columns.index("dvt=present")] - exact[1]) < 1e-12)
@@ -59,9 +59,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import dependent_groups, joint_table, rank_one
-from .spec import ModelSpec
-from .tables import CPT, Array, cpts_for
+from model.inference.enumeration import dependent_groups, joint_table, rank_one
+from model.inference.tables import CPT, Array, cpts_for
+from model.priors.spec import ModelSpec
 
 MAX_KAPPA = 1e5
 MAX_TERMS = 128  # per case; enumeration (~0.4 ms) is cheaper beyond, at ~2.5 us per term

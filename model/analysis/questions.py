@@ -20,17 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .diagnosis import rule_probabilities, triage_level
-from .evidence import EvidenceLike
-from .spec import Level, ModelSpec, TriageRule
-from .tables import Array
-
-if TYPE_CHECKING:
-    from .api import DiagnosticModel
+from model.analysis.protocol import PosteriorModel
+from model.evidence import EvidenceLike, check_evidence
+from model.inference.tables import Array
+from model.priors.spec import Level, ModelSpec, TriageRule
+from model.triage import rule_probabilities, triage_level
 
 
 def entropy(dist: Sequence[float] | Array) -> float:
@@ -111,17 +108,17 @@ def _gain(before: float, after: Sequence[tuple[float, float]]) -> float:
     return max(0.0, before - sum(p * h for p, h in after))
 
 
-def candidates(model: DiagnosticModel, evidence: Mapping[str, str]) -> list[str]:
+def candidates(model: PosteriorModel, evidence: Mapping[str, str]) -> list[str]:
     """Risk factors and findings not yet in the evidence, in network order."""
     return [
         v
-        for v, var in model.variables.items()
+        for v, var in model.spec.variables.items()
         if var.kind in ("risk_factor", "finding") and v not in evidence
     ]
 
 
 def _answer_posteriors(
-    model: DiagnosticModel,
+    model: PosteriorModel,
     evidence: Mapping[str, str],
     variable: str,
     answer_probs: Array,
@@ -133,8 +130,8 @@ def _answer_posteriors(
     total probability, P(c | e) = sum_s P(s | e) P(c | e, s), which saves one query per
     question; its probability is at least 1 / (number of answers), so nothing cancels.
     """
-    causes = model.cause_ids
-    states = model.variables[variable].states
+    causes = model.spec.cause_ids
+    states = model.spec.variables[variable].states
     if variable in evidence:
         return {s: now for s in states}
     nan = {c: np.full(len(now[c]), np.nan) for c in causes}
@@ -143,7 +140,7 @@ def _answer_posteriors(
     for state, p in zip(states, answer_probs, strict=True):
         if state != derived:
             given = {**evidence, variable: state}
-            posts[state] = model.engine.marginals(causes, given) if p > 0.0 else nan
+            posts[state] = model.marginals(causes, given) if p > 0.0 else nan
     p_derived = float(answer_probs[states.index(derived)])
     others = [
         (float(p), posts[s])
@@ -158,7 +155,7 @@ def _answer_posteriors(
 
 
 def question(
-    model: DiagnosticModel,
+    model: PosteriorModel,
     evidence: Mapping[str, str],
     variable: str,
     answer_probs: Array | None = None,
@@ -170,13 +167,13 @@ def question(
     the evidence, when already known.
     """
     spec = model.spec
-    causes = model.cause_ids
-    var = model.variables[variable]
+    causes = model.spec.cause_ids
+    var = model.spec.variables[variable]
     if now is None:
-        now = model.engine.marginals(causes, evidence)
+        now = model.marginals(causes, evidence)
     h_causes, h_flags = cause_entropy(now, causes), red_flag_entropy(spec, now)
     if answer_probs is None:
-        answer_probs = model.engine.marginals([variable], evidence)[variable]
+        answer_probs = model.marginals([variable], evidence)[variable]
     answers = []
     after: list[tuple[float, float]] = []
     after_flags: list[tuple[float, float]] = []
@@ -207,7 +204,7 @@ def question(
 
 
 def rank_questions(
-    model: DiagnosticModel,
+    model: PosteriorModel,
     evidence: EvidenceLike,
     red_flags: bool = False,
     exclude: Collection[str] = (),
@@ -218,14 +215,14 @@ def rank_questions(
     (ties broken by the other gain, then by network order). Variables in ``exclude``
     (asked already, answered "unknown") are left out.
     """
-    given = model.check(evidence)
+    given = check_evidence(model.spec.variables, evidence)
     pending = [v for v in candidates(model, given) if v not in exclude]
     if not pending:
         return []
     # One small query per variable: engines that build the joint over the query
     # variables (pgmpy's) blow up when asked for many findings at once.
-    probs = {v: model.engine.marginals([v], given)[v] for v in pending}
-    now = model.engine.marginals(model.cause_ids, given)
+    probs = {v: model.marginals([v], given)[v] for v in pending}
+    now = model.marginals(model.spec.cause_ids, given)
     scored = [question(model, given, v, probs[v], now) for v in pending]
     if red_flags:
         return sorted(scored, key=lambda q: (-q.red_flag_gain, -q.gain))
@@ -233,7 +230,7 @@ def rank_questions(
 
 
 def next_questions(
-    model: DiagnosticModel, evidence: EvidenceLike, k: int = 5, red_flags: bool = False
+    model: PosteriorModel, evidence: EvidenceLike, k: int = 5, red_flags: bool = False
 ) -> list[Question]:
     """The ``k`` most informative unanswered questions (see ``rank_questions``).
 

@@ -35,7 +35,7 @@ so the result equals a fresh build exactly.
 
 *Findings.* A finding observed in its first state (``no``) has a noisy-OR table that is a
 product of one factor per cause (``rank_one`` checks this on the table from
-``model.tables``), so it is folded into the components' blocks before the hub sum and never
+``model.inference.tables``), so it is folded into the components' blocks before the hub sum and never
 touches ``N`` numbers. A finding observed ``yes`` multiplies ``W`` by its table broadcast
 over its parents: one pass over ``N`` numbers each (small ones are merged first). Both
 forms are prepared when the finding is first observed.
@@ -58,7 +58,7 @@ Numerics: ``W`` is rescaled to a maximum of one after the prior and every few fi
 scale kept as a logarithm, so ``log P(e)`` does not underflow; a true zero stays zero and
 is reported with the evidence items that conflict.
 
->>> from model.loader import load_spec
+>>> from model.priors.loader import load_spec
 >>> eng = EnumerationEngine(load_spec())
 >>> eng
 EnumerationEngine(14 causes, 32768 configurations, hubs: age_group, mileage_jump)
@@ -78,11 +78,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .spec import Cause, Finding, ModelSpec, RiskFactor
-from .tables import CPT, Array, cpts_for
+from model.inference.tables import CPT, Array, cpts_for
+from model.priors.spec import Cause, Finding, ModelSpec, RiskFactor
 
 if TYPE_CHECKING:
-    from .network import VariableEliminationEngine
+    from model.inference.pgmpy_adapter import VariableEliminationEngine
 
 MAX_CONFIGS = 2**22
 MAX_TABLE = 2**24
@@ -246,7 +246,7 @@ class EnumerationEngine:
 
     @property
     def cpts(self) -> Mapping[str, CPT]:
-        """The model's tables as this engine computed them (``model.tables``)."""
+        """The model's tables as this engine computed them (``model.inference.tables``)."""
         return self._cpts
 
     def _plan(self, max_configs: int, max_table: int) -> tuple[list[str], _Groups, bool]:
@@ -498,7 +498,7 @@ class EnumerationEngine:
 
     def _fallback(self) -> VariableEliminationEngine:
         if self._fallback_engine is None:
-            from .network import VariableEliminationEngine, build_network
+            from model.inference.pgmpy_adapter import VariableEliminationEngine, build_network
 
             self._fallback_engine = VariableEliminationEngine(build_network(self.spec))
         return self._fallback_engine
@@ -508,7 +508,7 @@ class EnumerationEngine:
 
         Returns NaNs for a variable when the evidence has probability zero.
 
-        >>> from model.loader import load_spec
+        >>> from model.priors.loader import load_spec
         >>> eng = EnumerationEngine(load_spec())
         >>> m = eng.marginals(["age_group", "bruising"], {"dvt": "present"})
         >>> [round(float(m["bruising"].sum()), 12), m["age_group"].shape]
@@ -545,7 +545,7 @@ class EnumerationEngine:
     def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
         """Log P(evidence); on zero, ``-inf`` and a small set of ``"id=state"`` that conflict.
 
-        >>> from model.loader import load_spec
+        >>> from model.priors.loader import load_spec
         >>> EnumerationEngine(load_spec()).log_evidence({})
         (0.0, [])
         """

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 Kind = Literal["probability", "odds_ratio"]
@@ -295,7 +296,12 @@ class ModelSpec:
             yield from _finding_entries(finding)
         yield from (rule.threshold for rule in self.rules)
 
-    @property
+    @cached_property
+    def cause_ids(self) -> tuple[str, ...]:
+        """The causes' ids, in network order."""
+        return tuple(c.variable.id for c in self.causes)
+
+    @cached_property
     def variables(self) -> dict[str, Variable]:
         """Every variable by id: risk factors, then causes, then findings."""
         nodes: list[RiskFactor | Cause | Finding] = [

@@ -11,13 +11,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import pandas as pd
-
-from .api import DiagnosticModel, load_model
-from .diagnosis import DISCLAIMER, Diagnosis
-from .errors import CalfdxError, EvidenceError, PriorsError
-from .loader import load_spec
-from .network import FORMATS
+from model.api import DiagnosticModel, load_model
+from model.errors import CalfdxError, EvidenceError, PriorsError
+from model.inference.formats import FORMATS
+from model.interfaces.formatting import format_table
+from model.priors.loader import load_spec
+from model.triage import DISCLAIMER
 
 
 class UsageError(CalfdxError):
@@ -43,22 +42,6 @@ def parse_items(items: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def format_table(d: Diagnosis) -> str:
-    """A readable ranked table with the triage and the disclaimer."""
-    lines = [f"TRIAGE: {d.triage.level.upper()} - {d.triage.title}"]
-    lines += [f"  - {r}" for r in d.triage.reasons]
-    lines += ["", f"{'cause':<38} {'now':>6} {'prior':>6}"]
-    for c in d.causes:
-        bar = "#" * round(c.probability * 20)
-        lines.append(f"{c.label:<38} {c.probability:>6.1%} {c.prior:>6.1%}  {bar}")
-        if len(c.states) > 2 and c.probability >= 0.01:
-            grades = ", ".join(f"{s} {p:.1%}" for s, p in list(c.states.items())[1:])
-            lines.append(f"{'':<40}{grades}")
-    lines += ["", "Advice:"] + [f"  - {a}" for a in d.triage.advice]
-    lines += ["", DISCLAIMER]
-    return "\n".join(lines)
-
-
 def _model(args: argparse.Namespace) -> DiagnosticModel:
     return load_model(args.priors)
 
@@ -70,7 +53,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     explanation = None
     if args.explain:
         cause, _, state = args.explain.partition("=")
-        explanation = d.explain(cause.strip(), state.strip() or None)
+        explanation = model.explain(d.evidence, cause.strip(), state.strip() or None)
     if args.json:
         out = d.to_dict()
         if explanation is not None:
@@ -84,8 +67,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def cmd_interview(args: argparse.Namespace) -> int:
-    """Ask the most informative question next until the triage is settled (``model.interview``)."""
-    from .interview import run_interview
+    """Ask the most informative question next until the triage is settled (``model.interfaces.interview``)."""
+    from model.interfaces.interview import run_interview
 
     run_interview(_model(args), sys.stdin, sys.stdout, max_questions=args.max_questions)
     return 0
@@ -93,10 +76,11 @@ def cmd_interview(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Score a CSV or Parquet table of cases in chunks; write one result row per case."""
+    import pandas as pd
     from tqdm import tqdm
 
-    from .batch import BadRow, Scored, score
-    from .batch_files import AtomicTableWriter, read_chunks
+    from model.analysis.batch import BadRow, Scored, score
+    from model.interfaces.batch_files import AtomicTableWriter, read_chunks
 
     model = _model(args)
     errors_path = Path(f"{Path(args.out).with_suffix('')}.errors.csv")

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .errors import PriorsError
+from model.errors import PriorsError
 
 FILES = ("references", "risk_factors", "causes", "findings", "triage")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .spec import Cause, Finding, ModelSpec, RiskFactor
+from model.priors.spec import Cause, Finding, ModelSpec, RiskFactor
 
 Array = NDArray[np.float64]
 
@@ -55,7 +55,7 @@ def risk_factor_cpt(rf: RiskFactor) -> CPT:
 def cause_cpt(cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, ...]]) -> CPT:
     """Logistic (proportional odds when graded) in the parents, or the explicit table.
 
-    >>> from model.loader import load_spec
+    >>> from model.priors.loader import load_spec
     >>> spec = load_spec()
     >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
     >>> sts = {k: v.states for k, v in spec.variables.items()}
@@ -121,7 +121,7 @@ def cpts_for(spec: ModelSpec, nodes: Collection[str] | None = None) -> dict[str,
 
     Lets a caller that changed a few numbers recompute only the tables they touch.
 
-    >>> from model.loader import load_spec
+    >>> from model.priors.loader import load_spec
     >>> list(cpts_for(load_spec(), {"dvt", "age_group"}))
     ['age_group', 'dvt']
     """

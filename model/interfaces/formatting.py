@@ -1,0 +1,22 @@
+"""Plain-text rendering of a diagnosis, shared by the command line and the interview."""
+
+from __future__ import annotations
+
+from model.results import Diagnosis
+from model.triage import DISCLAIMER
+
+
+def format_table(d: Diagnosis) -> str:
+    """A readable ranked table with the triage and the disclaimer."""
+    lines = [f"TRIAGE: {d.triage.level.upper()} - {d.triage.title}"]
+    lines += [f"  - {r}" for r in d.triage.reasons]
+    lines += ["", f"{'cause':<38} {'now':>6} {'prior':>6}"]
+    for c in d.causes:
+        bar = "#" * round(c.probability * 20)
+        lines.append(f"{c.label:<38} {c.probability:>6.1%} {c.prior:>6.1%}  {bar}")
+        if len(c.states) > 2 and c.probability >= 0.01:
+            grades = ", ".join(f"{s} {p:.1%}" for s, p in list(c.states.items())[1:])
+            lines.append(f"{'':<40}{grades}")
+    lines += ["", "Advice:"] + [f"  - {a}" for a in d.triage.advice]
+    lines += ["", DISCLAIMER]
+    return "\n".join(lines)
