@@ -16,11 +16,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from paths import DATA
 
 from model import DiagnosticModel, load_model
 from model.priors.loader import DEFAULT_PRIORS
 
-DATA = Path(__file__).parent / "data"
+DATA = DATA
 TINY = DATA / "tiny"
 
 

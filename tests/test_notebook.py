@@ -8,10 +8,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from paths import ROOT
 
 from model import DiagnosticModel
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "sensitivity_analysis.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "sensitivity_analysis.ipynb"
 # Papermill-style injection: a cell right after the one tagged `parameters`.
 CI_PARAMETERS = "DRAWS = 8\nEVERY = 7"
 

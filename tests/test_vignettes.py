@@ -7,16 +7,14 @@ flags must be urgent. Top-1 and top-3 accuracy are printed in the test summary.
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import VIGNETTES
 
 from model import DiagnosticModel
 
-VIGNETTES: list[dict[str, Any]] = tomllib.loads(
-    (Path(__file__).parent / "vignettes.toml").read_text()
-)["vignette"]
+VIGNETTES: list[dict[str, Any]] = tomllib.loads(VIGNETTES.read_text())["vignette"]
 RED_FLAGS = {"dvt", "acute_compartment_syndrome", "achilles_rupture"}
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 import itertools
 import math
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import VIGNETTES
 
 from model import DiagnosticModel
 from model.analysis.questions import question, rank_questions
 
-VIGNETTES = {
-    v["id"]: v
-    for v in tomllib.loads((Path(__file__).parent / "vignettes.toml").read_text())["vignette"]
-}
+VIGNETTES = {v["id"]: v for v in tomllib.loads(VIGNETTES.read_text())["vignette"]}
 
 
 def tiny_evidence_sets() -> list[dict[str, str]]:

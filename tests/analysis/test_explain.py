@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import math
 import tomllib
-from pathlib import Path
 
 import pytest
+from paths import VIGNETTES
 
 from model import DiagnosticModel, UnknownCauseError
 from model.analysis.explain import explain, logit
 
-VIGNETTES = {
-    v["id"]: v
-    for v in tomllib.loads((Path(__file__).parent / "vignettes.toml").read_text())["vignette"]
-}
+VIGNETTES = {v["id"]: v for v in tomllib.loads(VIGNETTES.read_text())["vignette"]}
 TINY_CASES = [
     ({}, "clot", None),
     ({"trip": "yes"}, "clot", None),

@@ -11,15 +11,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from paths import VIGNETTES
 
 from model import DiagnosticModel
 from model.interfaces.interview import run_interview
 
 CALFDX = str(Path(sys.executable).parent / "calfdx")
-VIGNETTES = {
-    v["id"]: v
-    for v in tomllib.loads((Path(__file__).parent / "vignettes.toml").read_text())["vignette"]
-}
+VIGNETTES = {v["id"]: v for v in tomllib.loads(VIGNETTES.read_text())["vignette"]}
 PROMPT = b"answer> "
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import TINY
 
 from model.interfaces.cli import main
 
@@ -74,7 +75,7 @@ def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
 
 
 def test_impossible_evidence_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    tiny = str(Path(__file__).parent / "data" / "tiny")
+    tiny = str(TINY)
     assert main(["diagnose", "--priors", tiny, "strain=none", "snap=yes"]) == 2
     err = capsys.readouterr().err
     assert "probability zero" in err and "strain=none with snap=yes" in err

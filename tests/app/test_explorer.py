@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from paths import ROOT
 from streamlit.testing.v1 import AppTest
 
 from app import graph, views
@@ -21,7 +22,7 @@ from app.page import VIEW
 from model import DiagnosticModel, PriorsError, load_model
 from model.priors.toml_io import read_folder
 
-APP = str(Path(__file__).resolve().parent.parent / "app" / "explorer.py")
+APP = str(ROOT / "app" / "explorer.py")
 DVT_SCENARIO = {"one_leg_swelling": "yes", "recent_immobility": "yes", "warmth_redness": "yes"}
 RUPTURE_SCENARIO = {"pop_at_onset": "yes", "weak_push_off": "yes", "palpable_gap": "yes"}
 
