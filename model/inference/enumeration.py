@@ -78,6 +78,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from model.evidence import smallest_conflict
 from model.inference.tables import CPT, Array, cpts_for
 from model.priors.spec import Cause, Finding, ModelSpec, RiskFactor
 
@@ -557,12 +558,9 @@ class EnumerationEngine:
         total = float(w.sum())
         if total > 0.0:
             return math.log(total) + scale, []
-        conflict = dict(evidence)
-        for var in list(evidence):  # shrink to a small set that is still impossible
-            trial = {k: v for k, v in conflict.items() if k != var}
-            if float(self._joint(trial)[0].sum()) <= 0.0:
-                conflict = trial
-        return -math.inf, [f"{k}={v}" for k, v in conflict.items()]
+        return -math.inf, smallest_conflict(
+            evidence, lambda trial: float(self._joint(trial)[0].sum()) <= 0.0
+        )
 
 
 def joint_table(
