@@ -62,9 +62,8 @@ is reported with the evidence items that conflict.
 >>> eng = EnumerationEngine(load_spec())
 >>> eng
 EnumerationEngine(14 causes, 32768 configurations, hubs: age_group, mileage_jump)
->>> p = eng.marginals(["dvt"], {"one_leg_swelling": "yes"})["dvt"]
->>> bool(abs(p.sum() - 1.0) < 1e-12)
-True
+>>> eng.marginals(["dvt"], {"one_leg_swelling": "yes"})["dvt"].round(4)
+array([0.9455, 0.0545])
 """
 
 from __future__ import annotations

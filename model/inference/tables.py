@@ -66,8 +66,10 @@ def cause_cpt(cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, 
     >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
     >>> sts = {k: v.states for k, v in spec.variables.items()}
     >>> cpt = cause_cpt(spec.causes[0], cards, sts)
-    >>> bool(np.allclose(cpt.values.sum(axis=0), 1.0))
-    True
+    >>> cpt
+    P(doms:2 | mileage_jump, warm_up, forefoot_transition)
+    >>> cpt.values[1, :, 0, 0].round(3)  # P(doms) by mileage jump, warm-up done, no forefoot change
+    array([0.22 , 0.337, 0.458])
     """
     var = cause.variable
     parents = cause.parents
