@@ -27,7 +27,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
 
 from model.analysis.protocol import PosteriorModel
-from model.errors import ImpossibleEvidenceError, UnknownCauseError, one_of
+from model.errors import ImpossibleEvidenceError, UnknownCauseError, one_of, quote
 from model.evidence import EvidenceLike, check_evidence, unknown_state
 from model.inference.tables import Array
 from model.priors.spec import Entry, ModelSpec, TriageRule
@@ -233,7 +233,7 @@ def _target(model: PosteriorModel, cause: str, state: str | None) -> tuple[int, 
     variable = model.spec.variables.get(cause)
     if variable is None or variable.kind != "cause":
         causes = [v for v, var in model.spec.variables.items() if var.kind == "cause"]
-        raise UnknownCauseError(f"unknown cause '{cause}'; {one_of(cause, causes)}")
+        raise UnknownCauseError(f"unknown cause {quote(cause)}; {one_of(cause, causes)}")
     if state is not None and state not in variable.states:
         raise UnknownCauseError(unknown_state(cause, state, list(variable.states)))
     index = -1 if state is None else variable.states.index(state)

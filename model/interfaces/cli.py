@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from model.api import DiagnosticModel, load_model
-from model.errors import CalfdxError, EvidenceError, PriorsError
+from model.errors import CalfdxError, EvidenceError, PriorsError, quote
 from model.inference.formats import FORMATS
 from model.interfaces.formatting import format_table
 from model.priors.loader import load_spec
@@ -37,7 +37,7 @@ def parse_items(items: Sequence[str]) -> list[tuple[str, str]]:
     for item in items:
         var, sep, state = item.partition("=")
         if not sep or not var or not state:
-            raise EvidenceError(f"expected id=state, found '{item}' (see 'calfdx vocabulary')")
+            raise EvidenceError(f"expected id=state, found {quote(item)} (see 'calfdx vocabulary')")
         pairs.append((var.strip(), state.strip()))
     return pairs
 

@@ -16,7 +16,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from model.analysis.protocol import PosteriorModel, checked
-from model.errors import CalfdxError, UnknownCauseError, did_you_mean, one_of
+from model.errors import CalfdxError, UnknownCauseError, did_you_mean, one_of, quote
 from model.evidence import EvidenceLike, check_evidence, unknown_state
 from model.priors.spec import Level
 from model.triage import triage_level
@@ -172,7 +172,7 @@ def prepare(
     unknown = [k for k in keys if k not in entries]
     if unknown:
         raise UnknownParameterError(
-            f"unknown parameter '{unknown[0]}'{did_you_mean(unknown[0], entries)}; "
+            f"unknown parameter {quote(unknown[0])}{did_you_mean(unknown[0], entries)}; "
             "the keys are those of model.spec.entries"
         )
     return given, keys
@@ -183,7 +183,9 @@ def parse_target(model: PosteriorModel, target: str) -> tuple[str, int | None]:
     cause, _, state = target.partition(".")
     variables = model.spec.variables
     if cause not in model.spec.cause_ids:
-        raise UnknownCauseError(f"unknown cause '{cause}'; {one_of(cause, model.spec.cause_ids)}")
+        raise UnknownCauseError(
+            f"unknown cause {quote(cause)}; {one_of(cause, model.spec.cause_ids)}"
+        )
     if not state:
         return cause, None
     states = variables[cause].states
