@@ -100,7 +100,7 @@ def _line_of(text: str, offset: int) -> int:
 
 
 def scan(text: str, limits: Limits) -> Iterator[str]:
-    """Yield every limit ``text`` breaks, each with its line, without parsing it.
+    r"""Yield every limit ``text`` breaks, each with its line, without parsing it.
 
     A light tokenizer (strings, comments, brackets, keys) that is linear in the size of
     the text, so a hostile file cannot make it slow.
@@ -109,7 +109,7 @@ def scan(text: str, limits: Limits) -> Iterator[str]:
     ['line 1: a key of more than 2 dotted parts, above the limit of 2 (max_key_parts); ...']
     >>> list(scan("x = [[[1]]]", Limits(max_depth=2)))[0][:50]
     'line 1: arrays or inline tables nested 3 deep, abo'
-    >>> list(scan('[t]\\nk = { a = "b", c.d = [1, 2] }', Limits()))
+    >>> list(scan('[t]\nk = { a = "b", c.d = [1, 2] }', Limits()))
     []
     """
     depth = 0
