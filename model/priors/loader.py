@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from model.errors import PriorsError, one_of
+from model.errors import PriorsError, one_of, quote
+from model.priors.schema import check_file, join
 from model.priors.spec import (
     BINARY_CAUSE_STATES,
     EXPERT,
@@ -61,8 +62,8 @@ class _Problems:
 
 
 def _q(key: str) -> str:
-    """Quote a key for a TOML-like path when it contains a dot."""
-    return f'"{key}"' if "." in key else key
+    """Quote a key for a TOML-like path when it is not bare (escaped, on one line)."""
+    return join("", key)
 
 
 def _kind_of(value: Any) -> str:
@@ -146,7 +147,9 @@ class _Reader:
         bad = [k for k in keys if k != EXPERT and k not in self.refs]
         for k in bad:
             choices = [*sorted(self.refs), EXPERT]
-            self.p.add(stem, f"{path}.source", f"unknown reference '{k}'; {one_of(k, choices)}")
+            self.p.add(
+                stem, f"{path}.source", f"unknown reference {quote(k)}; {one_of(k, choices)}"
+            )
         return None if bad else tuple(keys)
 
     def tables(self, stem: str) -> Iterable[tuple[str, dict[str, Any]]]:
@@ -316,7 +319,9 @@ class _Reader:
                 ok = False
                 continue
             if parent not in known:
-                self.p.add("causes", path, f"unknown parent '{parent}'; {one_of(parent, known)}")
+                self.p.add(
+                    "causes", path, f"unknown parent {quote(parent)}; {one_of(parent, known)}"
+                )
                 ok = False
                 continue
             states = known[parent].states
@@ -326,7 +331,7 @@ class _Reader:
                     if state == states[0]
                     else one_of(state, states[1:])
                 )
-                self.p.add("causes", path, f"state '{state}' of {parent}: {hint}")
+                self.p.add("causes", path, f"state {quote(state)} of {parent}: {hint}")
                 ok = False
                 continue
             e = self.entry("causes", path, value, kind="odds_ratio")
@@ -355,7 +360,9 @@ class _Reader:
         for parent in parents:
             if parent not in known or parent == vid:
                 self.p.add(
-                    stem, f"{path}.parents", f"unknown parent '{parent}'; {one_of(parent, known)}"
+                    stem,
+                    f"{path}.parents",
+                    f"unknown parent {quote(parent)}; {one_of(parent, known)}",
                 )
                 return None
         combos: list[tuple[str, ...]] = [()]
@@ -453,7 +460,7 @@ class _Reader:
             path = f"{vid}.causes.{_q(key)}"
             cid, _, state = key.partition(".")
             if cid not in causes:
-                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+                self.p.add("findings", path, f"unknown cause {quote(cid)}; {one_of(cid, causes)}")
                 ok = False
                 continue
             states = causes[cid].states
@@ -495,7 +502,7 @@ class _Reader:
         for cid, t in raw.items() if isinstance(raw, dict) else ():
             path = f"{vid}.reported_accuracy.{cid}"
             if cid not in causes:
-                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+                self.p.add("findings", path, f"unknown cause {quote(cid)}; {one_of(cid, causes)}")
                 continue
             sens = self.entry(
                 "findings",
@@ -525,7 +532,9 @@ class _Reader:
             cid, _, state = target.partition(".")
             if cid not in causes:
                 self.p.add(
-                    "triage", f"{path}.cause", f"unknown cause '{target}'; {one_of(cid, causes)}"
+                    "triage",
+                    f"{path}.cause",
+                    f"unknown cause {quote(target)}; {one_of(cid, causes)}",
                 )
                 continue
             states = causes[cid].states
@@ -534,7 +543,7 @@ class _Reader:
                 self.p.add(
                     "triage",
                     f"{path}.cause",
-                    f"unknown state '{state}' of {cid}; {one_of(state, states[1:])}",
+                    f"unknown state {quote(state)} of {cid}; {one_of(state, states[1:])}",
                 )
                 continue
             level = r.get("level")
@@ -562,7 +571,7 @@ class _Reader:
                 self.p.add(
                     "triage",
                     f"cause_advice.{_q(key)}",
-                    f"unknown cause '{key}'; {one_of(cid, causes)}",
+                    f"unknown cause {quote(key)}; {one_of(cid, causes)}",
                 )
         return (
             rules,
@@ -588,6 +597,11 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
     root = Path(folder) if folder is not None else DEFAULT_PRIORS
     raw = read_folder(root)
     problems = _Problems(root)
+    for stem, data in raw.items():
+        for path, message in check_file(stem, data):
+            problems.add(stem, path, message)
+    if problems.items:  # the checks below assume well-shaped data
+        raise PriorsError(problems.items)
     reader = _Reader(raw, problems)
     reader.references()
     rfs = reader.risk_factors()
