@@ -6,7 +6,7 @@ missing (so a state called ``NA`` or ``None`` is not silently turned into "unkno
 
 Each chunk comes with the number of each of its rows: for CSV its line in the file (the
 header is line 1, blank lines count), for Parquet its row (1 is the first). A line with
-no cell filled in is skipped like a blank line: it holds no case. A quoted cell that spans
+nothing on it is skipped (a row of empty cells, ``,,``, is a case with no evidence). A quoted cell that spans
 lines shifts the numbers of the rows after it (pandas does not report physical lines).
 
 Every problem reading the file raises ``TableError`` naming the file and, for CSV, the
@@ -93,8 +93,16 @@ def _parser_problem(message: str) -> str:
     return f"cannot be read as CSV: {message.splitlines()[-1] if message else message}"
 
 
+def _blank_lines(path: Path) -> NDArray[np.int64]:
+    """The numbers of the lines of ``path`` that hold only white space."""
+    with path.open("rb") as handle:
+        found = [n for n, raw in enumerate(handle, 1) if not raw.strip()]
+    return np.array(found, dtype=np.int64)
+
+
 def _csv_chunks(path: Path, chunksize: int, skip_bad: bool) -> Iterator[Chunk]:
     skipped: list[int] = []  # lines pandas left out, which shift the numbers after them
+    blank_lines: NDArray[np.int64] | None = None  # found only if some row is all empty
     reader = pd.read_csv(
         path,
         chunksize=chunksize,
@@ -127,7 +135,10 @@ def _csv_chunks(path: Path, chunksize: int, skip_bad: bool) -> Iterator[Chunk]:
             for line in sorted(skipped):
                 numbers[numbers >= line] += 1
             position += len(frame)
-            empty = frame.isna().all(axis=1).to_numpy()
+            empty = frame.isna().all(axis=1).to_numpy().copy()
+            if empty.any():  # a blank line, or a case with every cell empty (kept)?
+                blank_lines = _blank_lines(path) if blank_lines is None else blank_lines
+                empty &= np.isin(numbers, blank_lines)
             yield Chunk(frame[~empty], numbers[~empty], "line", ragged, int(empty.sum()))
 
 
