@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from model.priors.keys import quote, split_key
+from model.priors.keys import path_part, split_key
 from model.priors.spec import Entry
 from model.priors.toml_io import edit_values
 
@@ -42,7 +42,7 @@ def entry_location(key: str) -> tuple[str, str, str] | None:
         return None  # full-table rows are lists
     if len(parts) == 2:
         return stem, parts[0], parts[1]
-    return stem, ".".join(quote(p) for p in parts[:-1]), parts[-1]
+    return stem, ".".join(path_part(p) for p in parts[:-1]), parts[-1]
 
 
 def with_siblings(overrides: Mapping[str, float], after: Mapping[str, Entry]) -> dict[str, float]:

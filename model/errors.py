@@ -51,16 +51,64 @@ class UnknownCauseError(CalfdxError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+def quote(value: object, limit: int = 60) -> str:
+    r"""``value`` quoted for a one-line message: control characters escaped, long text cut.
+
+    >>> quote("yes")
+    "'yes'"
+    >>> quote("yes\nTRIAGE: SELF_CARE")
+    "'yes\\nTRIAGE: SELF_CARE'"
+    >>> quote(3), quote(None)
+    ('3', 'None')
+    >>> quote("x" * 100)[-5:]
+    "x...'"
+    """
+    text = value if isinstance(value, str) else repr(value)
+    escaped = "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+    escaped = escaped.replace("'", "\\'") if isinstance(value, str) else escaped
+    if len(escaped) > limit:
+        escaped = escaped[: limit - 3] + "..."
+    return f"'{escaped}'" if isinstance(value, str) else escaped
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with two neighbouring letters swapped."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for a near miss, else an empty string.
 
+    A near miss is a swap of two neighbouring letters (``eys``, ``dtv``) or a close
+    spelling by ``difflib`` (cutoff lower for short words, where one letter weighs more).
+
     >>> did_you_mean("one_leg_sweling", ["one_leg_swelling", "bruising"])
     " (did you mean 'one_leg_swelling'?)"
+    >>> did_you_mean("eys", ["no", "yes"]), did_you_mean("yse", ["no", "yes"])
+    (" (did you mean 'yes'?)", " (did you mean 'yes'?)")
+    >>> did_you_mean("dtv", ["dvt", "doms"])
+    " (did you mean 'dvt'?)"
     >>> did_you_mean("zzz", ["bruising"])
     ''
     """
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    options = [c for c in choices if isinstance(c, str)]
+    if not isinstance(word, str) or not word:
+        return ""
+    swapped = [c for c in options if _swapped(word, c)]
+    cutoff = 0.6 if len(word) <= 5 else 0.75
+    close = swapped or difflib.get_close_matches(word, options, n=1, cutoff=cutoff)
+    return f" (did you mean {quote(close[0])}?)" if close else ""
 
 
 def one_of(word: str, choices: Iterable[str]) -> str:
@@ -69,5 +117,5 @@ def one_of(word: str, choices: Iterable[str]) -> str:
     >>> one_of("maybe", ["no", "yes"])
     'valid: no, yes'
     """
-    options = list(choices)
+    options = [str(c) for c in choices]
     return f"valid: {', '.join(options)}{did_you_mean(word, options)}"

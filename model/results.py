@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from model.errors import UnknownCauseError, one_of
+from model.errors import UnknownCauseError, one_of, quote
 from model.evidence import unknown_state
 from model.triage import DISCLAIMER, Triage
 
@@ -47,7 +47,7 @@ class Diagnosis:
     def cause(self, cause: str) -> CauseResult:
         """The result for one cause id."""
         if cause not in self._by_id:
-            raise UnknownCauseError(f"unknown cause '{cause}'; {one_of(cause, self._by_id)}")
+            raise UnknownCauseError(f"unknown cause {quote(cause)}; {one_of(cause, self._by_id)}")
         return self._by_id[cause]
 
     def probability(self, cause: str, state: str | None = None) -> float:

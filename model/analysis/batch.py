@@ -1,7 +1,8 @@
 """Score many cases at once: check each row, score each distinct evidence pattern once.
 
 A table of cases has one column per variable id and one row per case; an empty cell (or
-``unknown``) is unknown evidence. Rows are numbered from 1, the first row after the header.
+``unknown``) is unknown evidence. Rows are numbered from 1, the first row after the header,
+unless the caller passes its own numbers (``calfdx batch`` passes each row's line in the file).
 """
 
 from __future__ import annotations
@@ -29,22 +30,28 @@ MEMO_SIZE = 200_000
 
 @dataclass(frozen=True)
 class BadRow:
-    """A row that cannot be scored, with its 1-based row number and the reason."""
+    """A row that cannot be scored, with its number (``unit``: row or line) and the reason."""
 
     row: int
     reason: str
+    unit: str = "row"
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.reason}"
+        return f"{self.unit} {self.row}: {self.reason}"
 
 
 def encode(
-    variables: Mapping[str, Variable], frame: pd.DataFrame, first_row: int = 1
+    variables: Mapping[str, Variable],
+    frame: pd.DataFrame,
+    first_row: int = 1,
+    numbers: NDArray[np.int64] | None = None,
+    unit: str = "row",
 ) -> tuple[list[str], Codes, list[BadRow]]:
     """State indices per row and column (-1 unknown), and the rows that break the vocabulary.
 
     Returns the known column ids, the codes of shape ``(rows, columns)`` and the bad rows
-    (an unknown column makes every row that fills it in bad).
+    (an unknown column makes every row that fills it in bad). A bad row is numbered
+    ``numbers[i]`` when given, else ``first_row + i``.
 
     >>> import pandas as pd
     >>> from model.priors.spec import Variable
@@ -78,7 +85,8 @@ def encode(
             found = words[ids[i]]
             reasons[int(i)].append(unknown_state(column, found, states))
         codes[:, known.index(column)] = np.maximum(column_codes, -1)
-    bad_rows = [BadRow(first_row + i, "; ".join(reasons[i])) for i in sorted(reasons)]
+    label = (lambda i: first_row + i) if numbers is None else (lambda i: int(numbers[i]))
+    bad_rows = [BadRow(label(i), "; ".join(reasons[i]), unit) for i in sorted(reasons)]
     return [str(c) for c in known], codes, bad_rows
 
 
@@ -127,17 +135,23 @@ def score(
     frame: pd.DataFrame,
     first_row: int = 1,
     memo: dict[bytes, Scored] | None = None,
+    numbers: NDArray[np.int64] | None = None,
+    unit: str = "row",
 ) -> tuple[pd.DataFrame, list[BadRow]]:
     """Posteriors and triage for every good row (indexed like ``frame``), and the bad rows.
 
     Each distinct evidence pattern is scored once, whatever the number of rows that share it:
     all at once by ``model.inference.quickscore`` where it is exact and cheap, the others one by one
     by the model's engine. Pass the same ``memo`` dict to successive chunks to remember the
-    engine's patterns across them (it keeps at most ``MEMO_SIZE`` patterns).
+    engine's patterns across them (it keeps at most ``MEMO_SIZE`` patterns). ``numbers``
+    (one per row) and ``unit`` say how bad rows are named, by default ``row first_row + i``.
     """
-    columns, codes, bad = encode(model.spec.variables, frame, first_row)
+    if numbers is None:
+        numbers = first_row + np.arange(len(frame), dtype=np.int64)
+    columns, codes, bad = encode(model.spec.variables, frame, first_row, numbers, unit)
+    position = {int(n): i for i, n in enumerate(numbers)}
     keep = np.ones(len(frame), dtype=bool)
-    keep[[b.row - first_row for b in bad]] = False
+    keep[[position[b.row] for b in bad]] = False
     out_columns = result_columns(model)
     if not keep.any():
         return pd.DataFrame(columns=out_columns, index=frame.index[:0]), bad
@@ -162,7 +176,7 @@ def score(
         positions = np.flatnonzero(keep)
         dead = np.isin(inverse, list(impossible))
         bad += [
-            BadRow(first_row + int(positions[i]), impossible[inverse[i]])
+            BadRow(int(numbers[positions[i]]), impossible[inverse[i]], unit)
             for i in np.flatnonzero(dead)
         ]
         result = result[~dead]

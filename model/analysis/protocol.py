@@ -53,7 +53,7 @@ def checked(model: PosteriorModel, evidence: EvidenceLike | None) -> dict[str, s
     >>> checked(load_model(), {"bruising": "yes", "cramping": None})
     {'bruising': 'yes'}
     """
-    given = check_evidence(model.spec.variables, evidence or {})
+    given = check_evidence(model.spec.variables, evidence)
     if given:
         log_p, conflict = model.log_evidence(given)
         if log_p == -math.inf:

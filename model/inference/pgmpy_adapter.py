@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from model.atomic import atomic_path
 from model.evidence import smallest_conflict
 from model.inference.formats import FORMATS, Format
 from model.inference.tables import Array, all_cpts
@@ -130,21 +129,14 @@ class VariableEliminationEngine:
 def write_network(
     network: DiscreteBayesianNetwork, path: str | os.PathLike[str], fmt: Format
 ) -> None:
-    """Write the whole network to ``path`` as BIF or XMLBIF; never leaves a half-written file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent if str(target.parent) else ".", suffix=f".{fmt}.tmp"
-    )
-    os.close(fd)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            writer: Any = BIFWriter(network) if fmt == "bif" else XMLBIFWriter(network)
-            writer.write(tmp) if hasattr(writer, "write") else writer.write_bif(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the whole network to ``path`` as BIF or XMLBIF through ``model.atomic``.
+
+    Never leaves a half-written or temporary file; a symbolic link is written through.
+    """
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        writer: Any = BIFWriter(network) if fmt == "bif" else XMLBIFWriter(network)
+        writer.write(str(tmp)) if hasattr(writer, "write") else writer.write_bif(str(tmp))
 
 
 def read_network(path: str | os.PathLike[str], fmt: Format = "bif") -> DiscreteBayesianNetwork:

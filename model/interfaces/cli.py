@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from model.api import DiagnosticModel, load_model
-from model.errors import CalfdxError, EvidenceError, PriorsError
+from model.errors import CalfdxError, EvidenceError, PriorsError, quote
 from model.inference.formats import FORMATS
 from model.interfaces.formatting import format_table
 from model.priors.loader import load_spec
 from model.triage import DISCLAIMER
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class UsageError(CalfdxError):
@@ -25,6 +31,14 @@ class UsageError(CalfdxError):
 
 class BadRowError(CalfdxError):
     """A row of a batch file cannot be scored."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so temporary files are removed."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def parse_items(items: Sequence[str]) -> list[tuple[str, str]]:
@@ -37,7 +51,7 @@ def parse_items(items: Sequence[str]) -> list[tuple[str, str]]:
     for item in items:
         var, sep, state = item.partition("=")
         if not sep or not var or not state:
-            raise EvidenceError(f"expected id=state, found '{item}' (see 'calfdx vocabulary')")
+            raise EvidenceError(f"expected id=state, found {quote(item)} (see 'calfdx vocabulary')")
         pairs.append((var.strip(), state.strip()))
     return pairs
 
@@ -74,50 +88,131 @@ def cmd_interview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_batch_args(args: argparse.Namespace, model: DiagnosticModel) -> None:
+    if args.chunksize < 1:
+        raise UsageError(f"--chunksize must be a positive whole number, found {args.chunksize}")
+    if Path(args.out).is_dir():
+        raise UsageError(
+            f"-o {args.out}: is a folder; give a file name such as {Path(args.out) / 'results.csv'}"
+        )
+    for column in args.id:
+        if column in model.variables:
+            raise UsageError(f"--id {quote(column)}: is a variable id; give a column of case ids")
+
+
+def _with_ids(
+    frame: pd.DataFrame, unit: str, numbers: Sequence[int], ids: pd.DataFrame
+) -> pd.DataFrame:
+    """``frame`` with the row numbers and the case-id columns in front."""
+    import pandas as pd
+
+    out = frame.reset_index(drop=True)
+    front = ids.reset_index(drop=True)
+    front.insert(0, unit, list(numbers))
+    return pd.concat([front, out], axis=1)
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
-    """Score a CSV or Parquet table of cases in chunks; write one result row per case."""
+    """Score a CSV or Parquet table of cases in chunks; write one result row per case.
+
+    Rows are named by their line in a CSV file (row in a Parquet file), in messages and
+    in the first column of the results and of ``OUT.errors.csv``; ``--id`` columns are
+    carried through to both.
+    """
     import pandas as pd
     from tqdm import tqdm
 
     from model.analysis.batch import BadRow, Scored, score
-    from model.interfaces.batch_files import AtomicTableWriter, read_chunks
+    from model.interfaces.batch_files import AtomicTableWriter, TableError, read_chunks
 
     model = _model(args)
-    errors_path = Path(f"{Path(args.out).with_suffix('')}.errors.csv")
-    bad_rows: list[BadRow] = []
+    _check_batch_args(args, model)
+    out = Path(args.out)
+    errors_path = out.with_name(f"{out.with_suffix('').name}.errors.csv")
+    bad_rows: list[tuple[BadRow, pd.DataFrame]] = []
     memo: dict[bytes, Scored] = {}
-    first_row = 1
+    cases = blank = 0
+    unit = "row"
     with (
-        AtomicTableWriter(args.out) as writer,
+        AtomicTableWriter(out) as writer,
         tqdm(desc="cases", unit=" rows", disable=args.quiet or None, file=sys.stderr) as bar,
     ):
-        for chunk in read_chunks(args.input, args.chunksize):
-            result, bad = score(model, chunk, first_row, memo)
+        for chunk in read_chunks(args.input, args.chunksize, args.skip_bad):
+            unit, frame = chunk.unit, chunk.frame
+            missing = [c for c in args.id if c not in frame.columns]
+            if missing and len(frame.columns):
+                raise UsageError(
+                    f"{args.input}: --id {quote(missing[0])}: no such column; "
+                    f"columns: {', '.join(map(str, frame.columns))}"
+                )
+            ids = frame[list(args.id)]
+            result, bad = score(
+                model,
+                frame.drop(columns=list(args.id)),
+                memo=memo,
+                numbers=chunk.numbers,
+                unit=unit,
+            )
+            bad += [BadRow(line, reason, "line") for line, reason in chunk.ragged]
+            bad.sort(key=lambda b: b.row)
             if bad and not args.skip_bad:
-                raise BadRowError(f"{args.input}: {bad[0]} (use --skip-bad to set such rows aside)")
-            bad_rows += bad
-            result.insert(0, "row", result.index - chunk.index[0] + first_row)
-            writer.write(result)
-            first_row += len(chunk)
-            bar.update(len(chunk))
+                hint = "use --skip-bad to set such rows aside"
+                if bad[0].reason.startswith("unknown column") and not args.id:
+                    hint = "a column of case ids? give it with --id COLUMN; or " + hint
+                raise BadRowError(f"{args.input}: {bad[0]} ({hint})")
+            position = {int(n): i for i, n in enumerate(chunk.numbers)}
+            for b in bad:
+                i = position.get(b.row)
+                row_ids = (
+                    ids.iloc[[i]] if i is not None else pd.DataFrame(columns=ids.columns, index=[0])
+                )
+                bad_rows.append((b, row_ids))
+            kept = [position[int(n)] for n in chunk.numbers if int(n) not in {b.row for b in bad}]
+            good = frame.index[kept]
+            writer.write(
+                _with_ids(result.loc[good], unit, chunk.numbers[kept].tolist(), ids.loc[good])
+            )
+            cases += len(frame) + len(chunk.ragged)
+            blank += chunk.blank
+            bar.update(len(frame))
+        if cases == 0:
+            where = "line 2: " if unit == "line" else ""
+            raise TableError(f"{args.input}: {where}no cases after the header")
         if bad_rows:
             with AtomicTableWriter(errors_path) as errors:
                 errors.write(
-                    pd.DataFrame(
-                        {"row": [b.row for b in bad_rows], "reason": [b.reason for b in bad_rows]}
+                    _with_ids(
+                        pd.DataFrame({"reason": [b.reason for b, _ in bad_rows]}),
+                        unit,
+                        [b.row for b, _ in bad_rows],
+                        pd.concat([i for _, i in bad_rows], ignore_index=True)
+                        if args.id
+                        else pd.DataFrame(index=range(len(bad_rows))),
                     )
                 )
-    scored = first_row - 1 - len(bad_rows)
-    print(f"wrote {args.out}: {scored} case(s)", file=sys.stderr)
+    if not bad_rows:
+        errors_path.unlink(missing_ok=True)  # a clean rerun leaves no stale errors file
+    skipped = f" ({blank} empty line(s) skipped)" if blank else ""
+    print(f"wrote {out}: {cases - len(bad_rows)} case(s){skipped}", file=sys.stderr)
     if bad_rows:
         print(f"set aside {len(bad_rows)} bad row(s) in {errors_path}", file=sys.stderr)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the network to a BIF or XMLBIF file."""
-    _model(args).export(args.out, args.format)
-    print(f"wrote {args.out} ({args.format})")
+    """Write the network to a BIF or XMLBIF file (format from ``--format`` or the extension)."""
+    fmt, how = args.format, ""
+    if fmt is None:
+        suffix = Path(args.out).suffix.lower().lstrip(".")
+        fmt = {"bif": "bif", "xmlbif": "xmlbif", "xml": "xmlbif"}.get(suffix)
+        if fmt is None:
+            raise UsageError(
+                f"cannot tell the format of {quote(args.out)} from its extension; "
+                f"name it .bif or .xmlbif, or give --format ({', '.join(FORMATS)})"
+            )
+        how = ", from the extension"
+    _model(args).export(args.out, fmt)
+    print(f"wrote {args.out} ({fmt}{how})")
     return 0
 
 
@@ -208,13 +303,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="write bad rows to OUT.errors.csv (row, reason) instead of stopping",
     )
     p.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time")
+    p.add_argument(
+        "--id",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="a column of case ids to carry through to the results and errors (repeatable)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--priors", default=None)
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("export", help="write the network for other Bayesian-network tools")
     p.add_argument("out", metavar="OUT")
-    p.add_argument("--format", choices=FORMATS, default="bif")
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: from OUT's extension")
     p.add_argument("--priors", default=None)
     p.set_defaults(func=cmd_export)
 
@@ -234,7 +336,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
         return func(args)
+    except KeyboardInterrupt:
+        print("calfdx: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print("calfdx: terminated", file=sys.stderr)
+        return 143
     except PriorsError as err:
         extra = (
             f" (and {len(err.problems) - 1} more; run 'calfdx validate')"
@@ -249,6 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OSError as err:
         print(f"calfdx: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 2
 
 

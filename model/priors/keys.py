@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import re
 
+from model.errors import quote
+
 _PART = re.compile(r'"([^"]*)"|([^.]+)')
+BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def quote(part: str) -> str:
-    """A path part, quoted when it holds a dot.
+def path_part(part: object) -> str:
+    r"""A path part, quoted when it is not a bare TOML key (escaped, so it stays on one line).
 
-    >>> quote("baseline"), quote("calf_strain.grade_3")
-    ('baseline', '"calf_strain.grade_3"')
+    >>> path_part("baseline"), path_part("calf_strain.grade_3"), path_part("a\nb")
+    ('baseline', '"calf_strain.grade_3"', '"a\\nb"')
     """
-    return f'"{part}"' if "." in part else part
+    text = str(part)
+    return text if BARE.match(text) else '"' + quote(text, limit=10**6)[1:-1] + '"'
 
 
 def make_key(stem: str, path: str) -> str:
-    """The key of the number at ``path`` (already quoted) in ``stem``.toml.
+    """The key of the number at ``path`` (parts already quoted with ``path_part``) in ``stem``.toml.
 
     >>> make_key("causes", 'dvt.odds_ratios."recent_immobility.yes"')
     'causes:dvt.odds_ratios."recent_immobility.yes"'

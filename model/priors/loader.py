@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from model.errors import PriorsError, one_of
-from model.priors.keys import make_key, quote
+from model.errors import PriorsError, one_of, quote
+from model.priors.keys import make_key, path_part
+from model.priors.schema import check_file
 from model.priors.spec import (
     BINARY_CAUSE_STATES,
     EXPERT,
@@ -142,7 +143,9 @@ class _Reader:
         bad = [k for k in keys if k != EXPERT and k not in self.refs]
         for k in bad:
             choices = [*sorted(self.refs), EXPERT]
-            self.p.add(stem, f"{path}.source", f"unknown reference '{k}'; {one_of(k, choices)}")
+            self.p.add(
+                stem, f"{path}.source", f"unknown reference {quote(k)}; {one_of(k, choices)}"
+            )
         return None if bad else tuple(keys)
 
     def tables(self, stem: str) -> Iterable[tuple[str, dict[str, Any]]]:
@@ -305,14 +308,16 @@ class _Reader:
             return None
         out, ok = [], True
         for key, value in raw.items():
-            path = f"{vid}.odds_ratios.{quote(key)}"
+            path = f"{vid}.odds_ratios.{path_part(key)}"
             parent, _, state = key.partition(".")
             if parent == vid:
                 self.p.add("causes", path, "a cause cannot be its own parent")
                 ok = False
                 continue
             if parent not in known:
-                self.p.add("causes", path, f"unknown parent '{parent}'; {one_of(parent, known)}")
+                self.p.add(
+                    "causes", path, f"unknown parent {quote(parent)}; {one_of(parent, known)}"
+                )
                 ok = False
                 continue
             states = known[parent].states
@@ -322,7 +327,7 @@ class _Reader:
                     if state == states[0]
                     else one_of(state, states[1:])
                 )
-                self.p.add("causes", path, f"state '{state}' of {parent}: {hint}")
+                self.p.add("causes", path, f"state {quote(state)} of {parent}: {hint}")
                 ok = False
                 continue
             e = self.entry("causes", path, value, kind="odds_ratio")
@@ -351,7 +356,9 @@ class _Reader:
         for parent in parents:
             if parent not in known or parent == vid:
                 self.p.add(
-                    stem, f"{path}.parents", f"unknown parent '{parent}'; {one_of(parent, known)}"
+                    stem,
+                    f"{path}.parents",
+                    f"unknown parent {quote(parent)}; {one_of(parent, known)}",
                 )
                 return None
         combos: list[tuple[str, ...]] = [()]
@@ -361,13 +368,13 @@ class _Reader:
         for key in sorted(set(rows_raw) - {",".join(c) for c in combos}):
             self.p.add(
                 stem,
-                f"{path}.rows.{quote(key)}",
+                f"{path}.rows.{path_part(key)}",
                 f"unknown row; expected one of {', '.join(','.join(c) for c in combos)}",
             )
         rows = []
         for combo in combos:
             key = ",".join(combo)
-            rpath = f"{path}.rows.{quote(key)}"
+            rpath = f"{path}.rows.{path_part(key)}"
             row = rows_raw.get(key)
             if (
                 not isinstance(row, dict)
@@ -446,10 +453,10 @@ class _Reader:
     ) -> tuple[Link, ...] | None:
         out, ok = [], True
         for key, value in raw.items():
-            path = f"{vid}.causes.{quote(key)}"
+            path = f"{vid}.causes.{path_part(key)}"
             cid, _, state = key.partition(".")
             if cid not in causes:
-                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+                self.p.add("findings", path, f"unknown cause {quote(cid)}; {one_of(cid, causes)}")
                 ok = False
                 continue
             states = causes[cid].states
@@ -491,7 +498,7 @@ class _Reader:
         for cid, t in raw.items() if isinstance(raw, dict) else ():
             path = f"{vid}.reported_accuracy.{cid}"
             if cid not in causes:
-                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+                self.p.add("findings", path, f"unknown cause {quote(cid)}; {one_of(cid, causes)}")
                 continue
             sens = self.entry(
                 "findings",
@@ -521,7 +528,9 @@ class _Reader:
             cid, _, state = target.partition(".")
             if cid not in causes:
                 self.p.add(
-                    "triage", f"{path}.cause", f"unknown cause '{target}'; {one_of(cid, causes)}"
+                    "triage",
+                    f"{path}.cause",
+                    f"unknown cause {quote(target)}; {one_of(cid, causes)}",
                 )
                 continue
             states = causes[cid].states
@@ -530,7 +539,7 @@ class _Reader:
                 self.p.add(
                     "triage",
                     f"{path}.cause",
-                    f"unknown state '{state}' of {cid}; {one_of(state, states[1:])}",
+                    f"unknown state {quote(state)} of {cid}; {one_of(state, states[1:])}",
                 )
                 continue
             level = r.get("level")
@@ -557,8 +566,8 @@ class _Reader:
             if cid not in causes or (state and state not in causes[cid].states):
                 self.p.add(
                     "triage",
-                    f"cause_advice.{quote(key)}",
-                    f"unknown cause '{key}'; {one_of(cid, causes)}",
+                    f"cause_advice.{path_part(key)}",
+                    f"unknown cause {quote(key)}; {one_of(cid, causes)}",
                 )
         return (
             rules,
@@ -584,6 +593,11 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
     root = Path(folder) if folder is not None else DEFAULT_PRIORS
     raw = read_folder(root)
     problems = _Problems(root)
+    for stem, data in raw.items():
+        for path, message in check_file(stem, data):
+            problems.add(stem, path, message)
+    if problems.items:  # the checks below assume well-shaped data
+        raise PriorsError(problems.items)
     reader = _Reader(raw, problems)
     reader.references()
     rfs = reader.risk_factors()

@@ -76,7 +76,7 @@ def test_cli_batch_streams_chunks_and_keeps_every_row(
     out = tmp_path / "out.csv"
     assert main(["batch", str(path), "-o", str(out), "--chunksize", "2", "--quiet"]) == 0
     result = pd.read_csv(out)
-    assert list(result["row"]) == list(range(1, 10))
+    assert list(result["line"]) == list(range(2, 11))  # the header is line 1
     assert set(result["triage"]) <= {"urgent", "see_clinician", "self_care"}
     np.testing.assert_allclose(result["dvt"].to_numpy()[:3], result["dvt"].to_numpy()[3:6])
     assert "wrote" in capsys.readouterr().err
@@ -90,7 +90,7 @@ def test_cli_batch_bad_row_exits_2_and_writes_nothing(
     out = tmp_path / "out.csv"
     assert main(["batch", str(path), "-o", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "row 2: unknown state 'maybe' for one_leg_swelling" in err
+    assert "line 3: unknown state 'maybe' for one_leg_swelling" in err
     assert not out.exists() and not list(tmp_path.glob("*.tmp"))
 
 
@@ -100,8 +100,8 @@ def test_cli_batch_skip_bad_sets_rows_aside(tmp_path: Path) -> None:
     assert main(["batch", str(path), "-o", str(out), "--skip-bad", "--quiet"]) == 0
     result = pd.read_csv(out)
     errors = pd.read_csv(tmp_path / "out.errors.csv")
-    assert list(result["row"]) == [1, 4]
-    assert list(errors["row"]) == [2, 3]
+    assert list(result["line"]) == [2, 5]
+    assert list(errors["line"]) == [3, 4]
     assert "unknown state 'ancient' for age_group" in errors["reason"][1]
     assert len(result) + len(errors) == 4  # nothing silently dropped
 

@@ -16,7 +16,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from model.analysis.protocol import PosteriorModel, checked
-from model.errors import CalfdxError, did_you_mean
+from model.errors import CalfdxError, did_you_mean, quote
 from model.evidence import EvidenceLike, check_evidence, resolve_cause
 from model.priors.spec import Level
 from model.triage import triage_level
@@ -172,7 +172,7 @@ def prepare(
     unknown = [k for k in keys if k not in entries]
     if unknown:
         raise UnknownParameterError(
-            f"unknown parameter '{unknown[0]}'{did_you_mean(unknown[0], entries)}; "
+            f"unknown parameter {quote(unknown[0])}{did_you_mean(unknown[0], entries)}; "
             "the keys are those of model.spec.entries"
         )
     return given, keys
