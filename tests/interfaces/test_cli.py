@@ -62,7 +62,7 @@ def test_contract_export_example(tmp_path: Path) -> None:
         ),
         (
             ["export", "--format", "bif", "/nonexistent/dir/out.bif"],
-            r"calfdx: error: cannot write /nonexistent/dir/out.bif: No such file or directory",
+            "calfdx: error: /nonexistent/dir/out.bif: No such file or directory",
         ),
     ],
 )
