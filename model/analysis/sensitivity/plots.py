@@ -23,7 +23,12 @@ from model.analysis.sensitivity import Swing, Uncertainty
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-LEVEL_COLOURS = {"self_care": "#4c956c", "see_clinician": "#e0a100", "urgent": "#c0392b"}
+LEVEL_COLOURS = {
+    "self_care": "#4c956c",
+    "see_clinician": "#e0a100",
+    "urgent": "#c0392b",
+    "emergency": "#7b1020",
+}
 
 
 def short_label(key: str) -> str:
