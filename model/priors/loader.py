@@ -648,7 +648,7 @@ class _Reader:
             advice = self.text("triage", path, r, "advice", required=True)
             sources = self.sources("triage", path, r.get("source"))
             avoid = self.tags(f"{path}.avoid", r.get("avoid"), known_tags)
-            ok = isinstance(when, dict) and len(pairs) == len(when)
+            ok = isinstance(when, dict) and bool(pairs) and len(pairs) == len(when)
             if ok and level and sources and fid and reason and advice:
                 out.append(RedFlag(fid, tuple(pairs), level, reason, advice, sources, avoid))
         return out
