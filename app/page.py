@@ -42,6 +42,7 @@ PINNED = "pinned_answers"
 CHART_DATA = "causes"
 VIEW = "view"  # the open tab's title (widgets in tabs persist_state="page": kept while hidden)
 BANNERS = {
+    "emergency": (st.error, ":material/e911_emergency:"),
     "urgent": (st.error, ":material/emergency:"),
     "see_clinician": (st.warning, ":material/warning:"),
     "self_care": (st.success, ":material/check_circle:"),
@@ -198,9 +199,10 @@ def triage_ui(t: Triage, spec: ModelSpec) -> None:
     now, tips = views.split_advice(t, spec)
     reasons = "\n".join(f"- {r}" for r in t.reasons)
     advice = "\n".join(f"- {a}" for a in now)
-    show(f"**{t.title}**\n\n{reasons}\n\n**What to do**\n\n{advice}", icon=icon)
+    title = f"**{t.title.upper()}**" if t.level == "emergency" else f"**{t.title}**"
+    show(f"{title}\n\n{reasons}\n\n**What to do**\n\n{advice}", icon=icon)
     if tips:
-        with st.expander(f"Advice for the most likely causes ({len(tips)})"):
+        with st.expander(f"Meanwhile: advice for the most likely causes ({len(tips)})"):
             st.markdown("\n".join(f"- {a}" for a in tips))
     st.caption(DISCLAIMER)
 

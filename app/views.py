@@ -97,17 +97,15 @@ def compare_table(a: Diagnosis, b: Diagnosis) -> pd.DataFrame:
 
 
 def split_advice(triage: Triage, spec: ModelSpec) -> tuple[list[str], list[str]]:
-    """The triage advice as (what to do now: level and red-flag advice, per-cause tips).
+    """The triage advice as (what to do now: the headline and what reached the level, meanwhile lines).
 
     >>> from model import load_model
     >>> m = load_model()
-    >>> now, tips = split_advice(m.diagnose({}).triage, m.spec)
-    >>> now[0].startswith("Most calf pain"), tips[0].startswith("Delayed onset")
+    >>> now, tips = split_advice(m.diagnose({"delayed_onset_soreness": "yes"}).triage, m.spec)
+    >>> now[0].startswith("Self-care is reasonable"), tips[0].startswith("Delayed onset")
     (True, True)
     """
-    primary = set(spec.advice.values()) | {r.advice for r in spec.rules}
-    now = [a for a in triage.advice if a in primary]
-    return now, [a for a in triage.advice if a not in primary]
+    return list(triage.action), list(triage.meanwhile)
 
 
 def describe_answers(answers: dict[str, str], spec: ModelSpec) -> list[str]:

@@ -72,8 +72,12 @@ class Diagnosis:
                 }
                 for c in self.causes
             ],
-            "triage": {"level": self.triage.level, "reasons": list(self.triage.reasons)},
-            "advice": list(self.triage.advice),
+            "triage": {
+                "level": self.triage.level,
+                "reasons": list(self.triage.reasons),
+                "advice": list(self.triage.advice),
+            },
+            "advice": list(self.triage.advice),  # kept at the top level for older readers
             "disclaimer": DISCLAIMER,
         }
 

@@ -81,7 +81,7 @@ def test_python_example(model: DiagnosticModel) -> None:
     strain = d.cause("calf_strain")
     assert d.probability("calf_strain") == pytest.approx(1 - strain.states["none"])
     assert d.probability("calf_strain", "grade_3") == strain.states["grade_3"]
-    assert d.triage.level in ("urgent", "see_clinician", "self_care")
+    assert d.triage.level in ("emergency", "urgent", "see_clinician", "self_care")
 
 
 def test_errors_are_value_errors_naming_choices(model: DiagnosticModel) -> None:

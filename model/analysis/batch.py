@@ -22,7 +22,7 @@ from model.evidence import UNKNOWN, unknown_state
 from model.inference.quickscore import QuickscoreKernel
 from model.inference.tables import Array
 from model.priors.spec import Variable
-from model.triage import triage_levels
+from model.triage import red_flag_floors, triage_levels
 
 Codes = NDArray[np.int16]
 MEMO_SIZE = 200_000
@@ -140,6 +140,9 @@ def score(
 ) -> tuple[pd.DataFrame, list[BadRow]]:
     """Posteriors and triage for every good row (indexed like ``frame``), and the bad rows.
 
+    The triage is the most urgent of the probability rules and the red-flag floors of
+    each row's answers (``model.triage``), as ``diagnose`` gives it.
+
     Each distinct evidence pattern is scored once, whatever the number of rows that share it:
     all at once by ``model.inference.quickscore`` where it is exact and cheap, the others one by one
     by the model's engine. Pass the same ``memo`` dict to successive chunks to remember the
@@ -168,7 +171,9 @@ def score(
         ],
         axis=1,
     )
-    levels = triage_levels(model.spec, {c: probs[:, i : i + n] for c, (i, n) in offsets.items()})
+    floors = red_flag_floors(model.spec, columns, patterns)
+    marginals = {c: probs[:, i : i + n] for c, (i, n) in offsets.items()}
+    levels = triage_levels(model.spec, marginals, floors)
     result = pd.DataFrame(rows[inverse], columns=out_columns[:-2], index=frame.index[keep])
     result["triage"] = levels[inverse]
     result["log_evidence"] = log_p[inverse]

@@ -230,6 +230,7 @@ def explain(
     method: Method | None = None,
     background: Collection[str] = (),
     cache: dict[tuple[str, frozenset[str]], Array] | None = None,
+    or_worse: bool = False,
 ) -> Explanation:
     """Split the change in log-odds of ``cause`` (or ``cause=state``) among the evidence.
 
@@ -251,6 +252,9 @@ def explain(
         explanation's ``prior``) and shares out only the rest.
     cache
         Posteriors by ``(cause, items)`` to reuse across calls with the same evidence.
+    or_worse
+        Explain ``P(cause at state or a later state)``, the event a triage rule on a grade
+        fires on (``P(grade_2 or grade_3)`` for ``calf_strain.grade_2``).
 
     Returns
     -------
@@ -295,7 +299,10 @@ def explain(
                 ev = {v: given[v] for v in key[1]}
                 dists[key] = model.marginals([cause], ev)[cause]
             dist = dists[key]
-            p = float(1.0 - dist[0]) if index < 0 else float(dist[index])
+            if index < 0:
+                p = float(1.0 - dist[0])
+            else:
+                p = float(sum(dist[index:])) if or_worse else float(dist[index])
             if not math.isfinite(p):
                 raise ImpossibleEvidenceError(
                     "the evidence has probability zero under this model: "
@@ -342,7 +349,7 @@ def explain(
     return Explanation(
         cause,
         state,
-        label,
+        label if not or_worse or state is None else f"{label} ({state} or worse)",
         seen[frozenset()],
         seen[frozenset(items)],
         method,
@@ -357,16 +364,16 @@ def raised_by(
     evidence: Mapping[str, str],
     rule: TriageRule,
     cache: dict[tuple[str, frozenset[str]], Array] | None = None,
-) -> list[str]:
-    """The findings that raised a triage rule's cause most, as ``id=state (+log-odds)``.
+) -> list[tuple[str, str, float]]:
+    """The findings that raised a triage rule's event most, as ``(id, state, log-odds share)``.
 
-    The split is over the findings, with the risk factors held as background: Shapley
-    over at most ``REASONS_SHAPLEY_MAX`` findings (``2**findings`` posteriors, shared
-    through ``cache`` across rules), the fixed order beyond. The rule's event is the
-    cause present, or for a graded rule the named grade.
+    The event is the one the rule fires on: the cause present, or for a graded rule the
+    named grade or worse. The split is over the findings, with the risk factors held as
+    background: Shapley over at most ``REASONS_SHAPLEY_MAX`` findings (``2**findings``
+    posteriors, shared through ``cache`` across rules), the fixed order beyond.
     """
     state = None if rule.state == "present" else rule.state
     risk = [v for v in evidence if model.spec.variables[v].kind == "risk_factor"]
     method: Method = "shapley" if len(evidence) - len(risk) <= REASONS_SHAPLEY_MAX else "sequential"
-    x = explain(model, evidence, rule.cause, state, method, risk, cache)
-    return [f"{c.item} ({c.log_odds:+.1f})" for c in x.raising()]
+    x = explain(model, evidence, rule.cause, state, method, risk, cache, or_worse=True)
+    return [(c.variable, c.state, c.log_odds) for c in x.raising()]

@@ -5,8 +5,12 @@ Two uncertainty targets, both in bits:
 - **causes**: the sum of the causes' marginal entropies, ``sum_c H(P(c | e))``. It
   ignores the dependence between causes (the joint entropy would need the joint over
   every cause), which keeps it cheap: one posterior of the causes per possible answer.
-- **red flags**: the sum, over the ``urgent`` triage rules, of the binary entropy of
+- **red flags**: the sum, over the triage rules at urgent or above
+  (``model.triage.urgent_rules``), of the binary entropy of
   ``P(rule's cause at its state or worse | e)``: the events that decide the triage.
+
+Each answer's ``level`` is the full triage of the evidence with that answer: the rules
+on its posteriors and the red flags on its answers.
 
 The information gain of a question ``Q`` is ``H(e) - sum_q P(Q=q | e) H(e, Q=q)``. For
 each cause (and each red-flag event) the expected posterior entropy never exceeds the
@@ -26,8 +30,8 @@ import numpy as np
 from model.analysis.protocol import PosteriorModel
 from model.evidence import EvidenceLike, check_evidence
 from model.inference.tables import Array
-from model.priors.spec import Level, ModelSpec, TriageRule
-from model.triage import rule_probabilities, triage_level
+from model.priors.spec import Level, ModelSpec
+from model.triage import rule_probabilities, triage_level, urgent_rules
 
 
 def entropy(dist: Sequence[float] | Array) -> float:
@@ -39,20 +43,15 @@ def entropy(dist: Sequence[float] | Array) -> float:
     return 0.0 - float(sum(p * math.log2(p) for p in dist if p > 0.0))
 
 
-def red_flag_rules(spec: ModelSpec) -> tuple[TriageRule, ...]:
-    """The rules that raise the triage to urgent."""
-    return tuple(r for r in spec.rules if r.level == "urgent")
-
-
 def cause_entropy(marginals: Mapping[str, Array], causes: Sequence[str]) -> float:
     """Sum of the causes' marginal entropies, in bits."""
     return sum(entropy(marginals[c]) for c in causes)
 
 
 def red_flag_entropy(spec: ModelSpec, marginals: Mapping[str, Array]) -> float:
-    """Sum of the binary entropies of the urgent rules' events, in bits."""
+    """Sum of the binary entropies of the events of the rules at urgent or above, in bits."""
     probs = rule_probabilities(spec, marginals)
-    return sum(entropy([probs[r.target], 1.0 - probs[r.target]]) for r in red_flag_rules(spec))
+    return sum(entropy([probs[r.target], 1.0 - probs[r.target]]) for r in urgent_rules(spec))
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ class Answer:
     """One possible answer to a question: how likely it is and where it would lead.
 
     ``causes`` is every cause's probability (present) after this answer, ``red_flags``
-    the urgent rules' probabilities by target, ``level`` the triage it would give.
+    the probabilities of the rules at urgent or above by target, ``level`` the triage it
+    would give (red flags included).
     """
 
     state: str
@@ -177,7 +177,7 @@ def question(
     answers = []
     after: list[tuple[float, float]] = []
     after_flags: list[tuple[float, float]] = []
-    flags = red_flag_rules(spec)
+    flags = urgent_rules(spec)
     posts = _answer_posteriors(model, evidence, variable, answer_probs, now)
     for state, p in zip(var.states, answer_probs, strict=True):
         p = float(p)
@@ -193,7 +193,7 @@ def question(
                 p,
                 {c: float(1.0 - post[c][0]) for c in causes},
                 {r.target: probs.get(r.target, math.nan) for r in flags},
-                triage_level(spec, post) if p > 0.0 else "self_care",
+                triage_level(spec, post, {**evidence, variable: state}) if p > 0.0 else "self_care",
             )
         )
     if variable in evidence:

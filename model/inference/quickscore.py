@@ -37,7 +37,7 @@ returns ``None``).
 >>> from model.priors.loader import load_spec
 >>> kernel = QuickscoreKernel.build(load_spec())
 >>> kernel
-QuickscoreKernel(13 units, 30 unit states, 22 findings)
+QuickscoreKernel(13 units, 30 unit states, 27 findings)
 >>> codes = np.full((2, len(kernel.variables)), -1, dtype=np.int16)
 >>> codes[:, : len(kernel.risk_factors)] = 0  # every risk factor answered, at its reference
 >>> codes[0, kernel.variables.index("one_leg_swelling")] = 1

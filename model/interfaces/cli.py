@@ -70,11 +70,13 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         explanation = model.explain(d.evidence, cause.strip(), state.strip() or None)
     if args.json:
         out = d.to_dict()
+        if args.explain is not None:
+            out["triage"]["details"] = list(d.triage.details)
         if explanation is not None:
             out["explanation"] = explanation.to_dict()
         print(json.dumps(out, indent=2))
     else:
-        print(format_table(d))
+        print(format_table(d, details=args.explain is not None))
         if explanation is not None:
             print(f"\n{explanation}")
     return 0
@@ -282,8 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--explain",
         metavar="CAUSE[=STATE]",
+        nargs="?",
+        const="",
         default=None,
-        help="also show each item's share of the change in that cause's log-odds",
+        help="also show the numbers behind the triage and, given a cause, each item's "
+        "share of the change in that cause's log-odds",
     )
     p.set_defaults(func=cmd_diagnose)
 

@@ -6,10 +6,16 @@ from model.results import Diagnosis
 from model.triage import DISCLAIMER
 
 
-def format_table(d: Diagnosis) -> str:
-    """A readable ranked table with the triage and the disclaimer."""
+def format_table(d: Diagnosis, details: bool = False) -> str:
+    """The triage (level, reasons, what to do), the ranked causes and the disclaimer.
+
+    With ``details`` the numbers behind the triage follow the reasons.
+    """
     lines = [f"TRIAGE: {d.triage.level.upper()} - {d.triage.title}"]
     lines += [f"  - {r}" for r in d.triage.reasons]
+    if details and d.triage.details:
+        lines += ["", "Triage numbers:"] + [f"  - {x}" for x in d.triage.details]
+    lines += ["", "What to do:"] + [f"  - {a}" for a in d.triage.advice]
     lines += ["", f"{'cause':<38} {'now':>6} {'prior':>6}"]
     for c in d.causes:
         bar = "#" * round(c.probability * 20)
@@ -17,6 +23,5 @@ def format_table(d: Diagnosis) -> str:
         if len(c.states) > 2 and c.probability >= 0.01:
             grades = ", ".join(f"{s} {p:.1%}" for s, p in list(c.states.items())[1:])
             lines.append(f"{'':<40}{grades}")
-    lines += ["", "Advice:"] + [f"  - {a}" for a in d.triage.advice]
     lines += ["", DISCLAIMER]
     return "\n".join(lines)

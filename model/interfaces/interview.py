@@ -1,12 +1,15 @@
 """``calfdx interview``: ask the most informative question next, then diagnose.
 
-Which question (red flags first, as a clinician screens): while the triage is below
-urgent and some unasked question has an answer that would make it urgent, or some urgent
-rule's probability lies between a third of its threshold and the threshold
-(``near_red_flag``), the question with the largest gain about the red flags; otherwise the
-largest gain about the causes (``model.analysis.questions``).
+Which question (red flags first, as a clinician screens): first the answers of the red
+flags (``priors/triage.toml``) that could still raise the level, most urgent first
+(``red_flag_question``); then, while the triage is below urgent and some unasked
+question has an answer that would make it urgent or more, or some rule at urgent or
+above has a probability between a third of its threshold and the threshold
+(``near_red_flag``), the question with the largest gain about the red flags; otherwise
+the largest gain about the causes (``model.analysis.questions``).
 
-When to stop: when the triage is settled, meaning no single remaining question has an
+When to stop: at once when the level is emergency (nothing can raise it and the runner
+should go now); when the triage is settled, meaning no single remaining question has an
 answer that would change the triage level (each answer of each unasked question is
 computed exactly); when every question has been asked (an "unknown" answer counts as
 asked); at ``max_questions``; on "quit"; or at the end of the input.
@@ -19,10 +22,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from model.analysis.questions import Question, rank_questions, red_flag_rules
+from model.analysis.questions import Question, rank_questions
 from model.interfaces.formatting import format_table
-from model.priors.spec import Variable
-from model.triage import rule_probabilities, triage_level
+from model.priors.spec import LEVELS, Level, ModelSpec, Variable
+from model.triage import at_least, rule_probabilities, triage_level, urgent_rules
 
 if TYPE_CHECKING:
     from model.api import DiagnosticModel
@@ -32,14 +35,43 @@ QUIT_WORDS = ("q", "quit", "exit")
 
 
 def near_red_flag(model: DiagnosticModel, evidence: dict[str, str]) -> list[str]:
-    """Urgent rules whose probability lies in [threshold / 3, threshold), by target."""
+    """Rules at urgent or above whose probability lies in [threshold / 3, threshold), by target."""
     spec = model.spec
     probs = rule_probabilities(spec, model.marginals(model.spec.cause_ids, evidence))
     return [
         r.target
-        for r in red_flag_rules(spec)
+        for r in urgent_rules(spec)
         if r.threshold.value / 3 <= probs[r.target] < r.threshold.value
     ]
+
+
+def red_flag_question(
+    spec: ModelSpec, evidence: dict[str, str], asked: set[str], level: Level
+) -> str | None:
+    """The next red-flag answer to ask: of a flag more urgent than ``level`` that can still hold.
+
+    Flags are taken most urgent first, in file order within a level.
+
+    >>> from model.priors.loader import load_spec
+    >>> spec = load_spec()
+    >>> red_flag_question(spec, {}, set(), "self_care")
+    'breathless_or_chest_pain'
+    >>> red_flag_question(spec, {"pop_at_onset": "yes"}, {"pop_at_onset"}, "urgent")
+    'breathless_or_chest_pain'
+    """
+    flags = sorted(spec.red_flags, key=lambda f: -LEVELS.index(f.level))
+    for flag in flags:
+        if at_least(level, flag.level):
+            continue
+        if any(
+            v in evidence and evidence[v] != s or v in asked and v not in evidence
+            for v, s in flag.when
+        ):
+            continue  # answered otherwise, or unknown: this flag cannot hold
+        for v, _ in flag.when:
+            if v not in asked and v not in evidence:
+                return v
+    return None
 
 
 def choose(questions: list[Question], red_flag: bool) -> Question:
@@ -104,23 +136,32 @@ def run_interview(
     say("calfdx interview: answer with a number or a word; u for unknown, q to quit.")
     reason = ""
     while not reason:
-        level = triage_level(model.spec, model.marginals(model.spec.cause_ids, evidence))
+        level = triage_level(model.spec, model.marginals(model.spec.cause_ids, evidence), evidence)
+        if level == LEVELS[-1]:
+            reason = f"{level}: go now, no further answer would change that"
+            break
         pending = rank_questions(model, evidence, exclude=asked)
         if not pending:
             reason = "no questions left"
             break
-        if not any(q.could_change(level) for q in pending):
+        flag_var = red_flag_question(model.spec, evidence, asked, level)
+        if flag_var is None and not any(q.could_change(level) for q in pending):
             reason = f"triage settled at {level}: no single remaining answer would change it"
             break
         if max_questions is not None and len(asked) >= max_questions:
             reason = f"asked {max_questions} questions"
             break
         near = near_red_flag(model, evidence)
-        screen = level != "urgent" and any(a.level == "urgent" for q in pending for a in q.answers)
-        q = choose(pending, bool(near) or screen)
+        screen = not at_least(level, "urgent") and any(
+            at_least(a.level, "urgent") for q in pending for a in q.answers
+        )
+        flagged = [q for q in pending if q.variable == flag_var]
+        q = flagged[0] if flagged else choose(pending, bool(near) or screen)
         variable = model.spec.variables[q.variable]
         say()
-        if near:
+        if flagged:
+            say("(red-flag question: asked first, whatever else you answer)")
+        elif near:
             say(f"(red flag near its threshold: {', '.join(near)}; asking to settle it)")
         elif screen:
             say("(screening for red flags first)")

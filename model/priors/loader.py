@@ -28,6 +28,7 @@ from model.priors.spec import (
     Link,
     ModelSpec,
     OddsRatio,
+    RedFlag,
     Reference,
     RiskFactor,
     Table,
@@ -176,8 +177,9 @@ class _Reader:
             labels = tuple(str(labels_raw.get(s, s.replace("_", " "))) for s in states)
         label = self.text(stem, vid, table, "label", required=True)
         question = self.text(stem, vid, table, "question", required=False)
+        statement = self.text(stem, vid, table, "statement", required=False)
         try:
-            return Variable(vid, kind, states, label, question, labels)
+            return Variable(vid, kind, states, label, question, labels, statement)
         except ValueError as err:
             self.p.add(stem, f"{vid}.states", str(err))
             return None
@@ -434,6 +436,8 @@ class _Reader:
             var = self.variable("findings", vid, t, "finding", FINDING_STATES)
             leak = self.entry("findings", f"{vid}.leak", t.get("leak"))
             links_raw = t.get("causes")
+            if var is not None:
+                self.declared[vid] = var
             if var is None or leak is None:
                 continue
             if not isinstance(links_raw, dict) or not links_raw:
@@ -514,10 +518,35 @@ class _Reader:
                 out.append(Accuracy(vid, cid, sens, spec))
         return out
 
+    def tags(self, path: str, raw: Any, known: dict[str, str]) -> frozenset[str]:
+        """A list of advice tags, each declared in ``[advice_tags]``."""
+        if raw is None:
+            return frozenset()
+        if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+            self.p.add("triage", path, f"expected a list of advice tags, found {raw!r}")
+            return frozenset()
+        for t in raw:
+            if t not in known:
+                self.p.add("triage", path, f"unknown advice tag {quote(t)}; {one_of(t, known)}")
+        return frozenset(t for t in raw if t in known)
+
+    def level(self, path: str, raw: Any) -> Level | None:
+        if raw not in LEVELS[1:]:
+            self.p.add("triage", path, f"unknown level {raw!r}; {one_of(str(raw), LEVELS[1:])}")
+            return None
+        lvl: Level = raw
+        return lvl
+
     def triage(
         self, causes: dict[str, Variable]
-    ) -> tuple[list[TriageRule], dict[str, str], dict[str, str]]:
+    ) -> tuple[
+        list[TriageRule], dict[str, str], dict[str, str], dict[str, frozenset[str]], list[RedFlag]
+    ]:
         raw = self.raw["triage"]
+        tags_raw = raw.get("advice_tags", {})
+        known_tags = (
+            {str(k): str(v) for k, v in tags_raw.items()} if isinstance(tags_raw, dict) else {}
+        )
         rules = []
         for i, r in enumerate(raw.get("rule", [])):
             path = f"rule[{i}]"
@@ -542,38 +571,92 @@ class _Reader:
                     f"unknown state {quote(state)} of {cid}; {one_of(state, states[1:])}",
                 )
                 continue
-            level = r.get("level")
-            if level not in LEVELS[1:]:
-                self.p.add(
-                    "triage",
-                    f"{path}.level",
-                    f"unknown level {level!r}; {one_of(str(level), LEVELS[1:])}",
-                )
+            level = self.level(f"{path}.level", r.get("level"))
+            if level is None:
                 continue
             threshold = self.entry("triage", f"rule.{target}.threshold", r.get("threshold"))
             reason = self.text("triage", path, r, "reason", required=True)
             advice = self.text("triage", path, r, "advice", required=True)
+            tags = self.tags(f"{path}.tags", r.get("tags"), known_tags)
+            avoid = self.tags(f"{path}.avoid", r.get("avoid"), known_tags)
             if threshold is not None:
-                lvl: Level = level
-                rules.append(TriageRule(cid, state, lvl, threshold, reason, advice))
+                rules.append(TriageRule(cid, state, level, threshold, reason, advice, tags, avoid))
         general = raw.get("advice", {})
         missing = [lvl for lvl in LEVELS if not isinstance(general.get(lvl), str)]
         if missing:
             self.p.add("triage", "advice", f"missing advice text for level(s) {', '.join(missing)}")
-        cause_advice = raw.get("cause_advice", {})
-        for key in cause_advice:
+        cause_advice: dict[str, str] = {}
+        advice_tags: dict[str, frozenset[str]] = {}
+        for key, value in raw.get("cause_advice", {}).items():
             cid, _, state = key.partition(".")
+            path = f"cause_advice.{path_part(key)}"
             if cid not in causes or (state and state not in causes[cid].states):
+                self.p.add("triage", path, f"unknown cause {quote(key)}; {one_of(cid, causes)}")
+                continue
+            if isinstance(value, dict):
+                for extra in sorted(set(value) - {"text", "tags"}):
+                    self.p.add("triage", f"{path}.{extra}", "unknown field; valid: text, tags")
+                text = self.text("triage", path, value, "text", required=True)
+                tags = self.tags(f"{path}.tags", value.get("tags"), known_tags)
+                if tags:
+                    advice_tags[key] = tags
+            elif isinstance(value, str):
+                text = value
+            else:
+                self.p.add("triage", path, f"expected a text or {{ text, tags }}, found {value!r}")
+                continue
+            cause_advice[key] = text
+        flags = self.red_flags(raw.get("red_flag", []), known_tags)
+        return (rules, {k: str(v) for k, v in general.items()}, cause_advice, advice_tags, flags)
+
+    def red_flags(self, raw: Any, known_tags: dict[str, str]) -> list[RedFlag]:
+        """``[[red_flag]]`` tables: answers (findings or risk factors) that floor the level."""
+        answerable = {
+            k: v for k, v in self.declared.items() if v.kind in ("finding", "risk_factor")
+        }
+        out: list[RedFlag] = []
+        fields = ("id", "when", "level", "reason", "advice", "source", "avoid")
+        for i, r in enumerate(raw if isinstance(raw, list) else [raw]):
+            path = f"red_flag[{i}]"
+            if not isinstance(r, dict):
+                self.p.add("triage", path, "expected a table")
+                continue
+            for extra in sorted(set(r) - set(fields)):
+                self.p.add("triage", f"{path}.{extra}", f"unknown field; {one_of(extra, fields)}")
+            fid = self.text("triage", path, r, "id", required=True)
+            if fid and fid in {f.id for f in out}:
+                self.p.add("triage", f"{path}.id", f"red flag {quote(fid)} is given twice")
+            when = r.get("when")
+            pairs: list[tuple[str, str]] = []
+            if not isinstance(when, dict) or not when:
                 self.p.add(
-                    "triage",
-                    f"cause_advice.{path_part(key)}",
-                    f"unknown cause {quote(key)}; {one_of(cid, causes)}",
+                    "triage", f"{path}.when", f'expected {{ finding = "yes", ... }}, found {when!r}'
                 )
-        return (
-            rules,
-            {k: str(v) for k, v in general.items()},
-            {k: str(v) for k, v in cause_advice.items()},
-        )
+            else:
+                for var, state in when.items():
+                    if var not in answerable:
+                        self.p.add(
+                            "triage",
+                            f"{path}.when.{var}",
+                            f"unknown finding or risk factor {quote(var)}; {one_of(var, answerable)}",
+                        )
+                    elif state not in answerable[var].states:
+                        self.p.add(
+                            "triage",
+                            f"{path}.when.{var}",
+                            f"unknown state {state!r}; {one_of(str(state), answerable[var].states)}",
+                        )
+                    else:
+                        pairs.append((var, state))
+            level = self.level(f"{path}.level", r.get("level"))
+            reason = self.text("triage", path, r, "reason", required=True)
+            advice = self.text("triage", path, r, "advice", required=True)
+            sources = self.sources("triage", path, r.get("source"))
+            avoid = self.tags(f"{path}.avoid", r.get("avoid"), known_tags)
+            ok = isinstance(when, dict) and bool(pairs) and len(pairs) == len(when)
+            if ok and level and sources and fid and reason and advice:
+                out.append(RedFlag(fid, tuple(pairs), level, reason, advice, sources, avoid))
+        return out
 
 
 def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
@@ -604,7 +687,7 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
     causes = reader.causes({k: v for k, v in reader.declared.items() if v.kind == "risk_factor"})
     cause_vars = {k: v for k, v in reader.declared.items() if v.kind == "cause"}
     findings, accuracy = reader.findings(set(reader.declared), cause_vars)
-    rules, advice, cause_advice = reader.triage(cause_vars)
+    rules, advice, cause_advice, advice_tags, red_flags = reader.triage(cause_vars)
     if problems.items:
         raise PriorsError(problems.items)
     return ModelSpec(
@@ -617,4 +700,6 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
         dict(reader.refs),
         tuple(accuracy),
         str(root),
+        tuple(red_flags),
+        advice_tags,
     )

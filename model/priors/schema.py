@@ -13,11 +13,11 @@ Each kind of table is one declaration below. To add a field to a kind, add it to
 entry. For example, ``[[red_flag]]`` tables in ``triage.toml``::
 
     RED_FLAG = Fields("a red flag", {
-        "finding": Field(Text("a finding id", nonempty=True), required=True),
-        "level": Field(Text("a triage level", nonempty=True), required=True),
-        "reason": Field(Text("a one-line reason", nonempty=True)),
+        "id": Field(Text("an id", nonempty=True), required=True),
+        "level": Field(Text("a triage level"), required=True),
+        ...
     })
-    TRIAGE = Fields("the triage file", {..., "red_flag": Field(ArrayOf(RED_FLAG))})
+    TRIAGE = Fields("the triage file", {..., "red_flag": Field(ArrayOf(..., RED_FLAG))})
 
 and read it in ``loader._Reader.triage``. Everything not declared is refused, so a typo
 (``[[rules]]``, ``[dvt.odds_ratio]``) is an error instead of being silently ignored.
@@ -25,7 +25,7 @@ and read it in ``loader._Reader.triage``. Everything not declared is refused, so
 Examples
 --------
 >>> check_file("triage", {"rules": [{}], "advice": "go"})  # doctest: +NORMALIZE_WHITESPACE
-[('rules', "unknown table; valid: rule, advice, cause_advice (did you mean 'rule'?)"),
+[('rules', "unknown table; valid: rule, red_flag, advice_tags, advice, cause_advice (did you mean 'rule'?)"),
  ('advice', "expected a table of advice text per level, found 'go'")]
 """
 
@@ -301,6 +301,7 @@ BASELINE = Either(
 )
 VARIABLE_FIELDS = {
     "label": Field(Text("a label")),
+    "statement": Field(Text("a plain sentence for a 'yes' answer, used in triage reasons")),
     "question": Field(Text()),
     "states": Field(States()),
     "state_labels": Field(Keyed("a table of a label per state", Text())),
@@ -360,18 +361,48 @@ RULE = Fields(
         "threshold": Field(ENTRY, required=True),
         "reason": Field(Text()),
         "advice": Field(Text()),
+        "tags": Field(Strings("a list of advice tags")),
+        "avoid": Field(Strings("a list of advice tags")),
+    },
+)
+RED_FLAG = Fields(
+    "a red flag",
+    {
+        "id": Field(Text("an id", nonempty=True), required=True),
+        "when": Field(Keyed('a table of answers, e.g. { finding = "yes" }', Text()), required=True),
+        "level": Field(Text("a triage level"), required=True),
+        "reason": Field(Text(nonempty=True)),
+        "advice": Field(Text(nonempty=True)),
+        "source": Field(Sources()),
+        "avoid": Field(Strings("a list of advice tags")),
     },
 )
 LEVEL_ADVICE = Fields(
     "a table of advice text per level",
-    {level: Field(Text(nonempty=True)) for level in ("self_care", "see_clinician", "urgent")},
+    {
+        level: Field(Text(nonempty=True))
+        for level in ("emergency", "urgent", "see_clinician", "self_care", "no_answers")
+    },
+)
+CAUSE_ADVICE_TABLE = Fields(
+    "cause advice",
+    {
+        "text": Field(Text(nonempty=True), required=True),
+        "tags": Field(Strings("a list of advice tags")),
+    },
+)
+CAUSE_ADVICE = Either(
+    "an advice text, or { text, tags }",
+    lambda v: CAUSE_ADVICE_TABLE if isinstance(v, dict) else Text(nonempty=True),
 )
 TRIAGE = Fields(
     "the triage file",
     {
         "rule": Field(ArrayOf("an array of [[rule]] tables", RULE)),
+        "red_flag": Field(ArrayOf("an array of [[red_flag]] tables", RED_FLAG)),
+        "advice_tags": Field(Keyed("a table of a description per advice tag", Text(nonempty=True))),
         "advice": Field(LEVEL_ADVICE),
-        "cause_advice": Field(Keyed("a table of advice text per cause", Text(nonempty=True))),
+        "cause_advice": Field(Keyed("a table of advice per cause", CAUSE_ADVICE)),
     },
 )
 
@@ -388,7 +419,7 @@ def check_file(stem: str, data: Any) -> list[Problem]:
     """Every way the parsed file ``stem`` breaks its declared shape, as (path, message).
 
     >>> check_file("causes", {"dvt": {"label": "DVT", "odds_ratio": {}}})
-    [('dvt.odds_ratio', "unknown table; valid: label, question, states, state_labels, description, baseline, odds_ratios, table (did you mean 'odds_ratios'?)")]
+    [('dvt.odds_ratio', "unknown table; valid: label, statement, question, states, state_labels, description, baseline, odds_ratios, table (did you mean 'odds_ratios'?)")]
     >>> check_file("risk_factors", {"x": {"states": ["no", "unknown"]}})
     [('x.states', "state name 'unknown' is reserved for unknown evidence; rename it")]
     """

@@ -12,8 +12,9 @@ from functools import cached_property
 from typing import Literal
 
 Kind = Literal["probability", "odds_ratio"]
-Level = Literal["self_care", "see_clinician", "urgent"]
-LEVELS: tuple[Level, ...] = ("self_care", "see_clinician", "urgent")
+Level = Literal["self_care", "see_clinician", "urgent", "emergency"]
+LEVELS: tuple[Level, ...] = ("self_care", "see_clinician", "urgent", "emergency")
+"""From least to most urgent: ``LEVELS.index`` orders them."""
 EXPERT = "expert_estimate"
 BINARY_CAUSE_STATES = ("absent", "present")
 FINDING_STATES = ("no", "yes")
@@ -81,6 +82,7 @@ class Variable:
     label: str
     question: str = ""
     state_labels: tuple[str, ...] = ()
+    statement: str = ""
 
     def __post_init__(self) -> None:
         if len(self.states) < 2:
@@ -97,6 +99,19 @@ class Variable:
         if self.state_labels:
             return self.state_labels[self.states.index(state)]
         return state.replace("_", " ")
+
+    def plain(self, state: str) -> str:
+        """The answer in plain words: the ``statement`` of a yes, else label and state.
+
+        >>> Variable("bruising", "finding", ("no", "yes"), "Bruising", statement="the calf is bruised").plain("yes")
+        'the calf is bruised'
+        >>> Variable("age_group", "risk_factor", ("under_30", "30_to_44"), "Age group").plain("30_to_44")
+        'age group: 30 to 44'
+        """
+        if state == "yes" and self.statement:
+            return self.statement
+        label = self.label[:1].lower() + self.label[1:]
+        return label if state == "yes" else f"{label}: {self.state_label(state)}"
 
     def __repr__(self) -> str:
         return f"{self.id}:{len(self.states)} ({self.kind})"
@@ -232,7 +247,12 @@ class Accuracy:
 
 @dataclass(frozen=True)
 class TriageRule:
-    """Raise triage to ``level`` when P(cause at ``state`` or worse) reaches the threshold."""
+    """Raise triage to ``level`` when P(cause at ``state`` or worse) reaches the threshold.
+
+    ``tags`` are the kinds of action its own advice involves (massage, stretching, ...),
+    ``avoid`` the tags of advice that must not be shown beside it (``triage.toml``'s
+    ``[advice_tags]`` lists them).
+    """
 
     cause: str
     state: str
@@ -240,11 +260,43 @@ class TriageRule:
     threshold: Entry
     reason: str
     advice: str
+    tags: frozenset[str] = frozenset()
+    avoid: frozenset[str] = frozenset()
 
     @property
     def target(self) -> str:
         """``cause`` for a binary cause, ``cause.state`` for a grade."""
         return self.cause if self.state == "present" else f"{self.cause}.{self.state}"
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A floor under the triage level, set by answers alone: every ``when`` pair must hold.
+
+    More answers never remove one already given, so nothing answered later lowers it.
+
+    >>> f = RedFlag("gap", (("palpable_gap", "yes"),), "urgent", "a gap", "Go today.", ("boyd2015",))
+    >>> f.holds({"palpable_gap": "yes", "bruising": "no"}), f.holds({"palpable_gap": "no"})
+    (True, False)
+    """
+
+    id: str
+    when: tuple[tuple[str, str], ...]
+    level: Level
+    reason: str
+    advice: str
+    sources: tuple[str, ...]
+    avoid: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.when:
+            raise ValueError("a red flag needs at least one answer in 'when'")
+        if self.level == LEVELS[0]:
+            raise ValueError(f"a red flag's level must be above {LEVELS[0]}")
+
+    def holds(self, evidence: Mapping[str, str]) -> bool:
+        """Whether every answer of ``when`` is in the evidence."""
+        return all(evidence.get(v) == s for v, s in self.when)
 
 
 @dataclass(frozen=True)
@@ -282,6 +334,9 @@ class ModelSpec:
     references: Mapping[str, Reference]
     accuracy: tuple[Accuracy, ...] = ()
     source_dir: str = ""
+    red_flags: tuple[RedFlag, ...] = ()
+    advice_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The tags of each ``cause_advice`` text, by its key (untagged texts are absent)."""
     _entries: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

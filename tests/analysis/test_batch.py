@@ -77,7 +77,7 @@ def test_cli_batch_streams_chunks_and_keeps_every_row(
     assert main(["batch", str(path), "-o", str(out), "--chunksize", "2", "--quiet"]) == 0
     result = pd.read_csv(out)
     assert list(result["line"]) == list(range(2, 11))  # the header is line 1
-    assert set(result["triage"]) <= {"urgent", "see_clinician", "self_care"}
+    assert set(result["triage"]) <= {"emergency", "urgent", "see_clinician", "self_care"}
     np.testing.assert_allclose(result["dvt"].to_numpy()[:3], result["dvt"].to_numpy()[3:6])
     assert "wrote" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.tmp"))

@@ -104,10 +104,29 @@ def test_diagnosis_explain_and_triage_reasons_use_it(model: DiagnosticModel) -> 
     )
     x = model.explain(d.evidence, "dvt")
     assert x.posterior == pytest.approx(d.probability("dvt"))
-    dvt_reason = next(r for r in d.triage.reasons if r.startswith("possible deep vein"))
+    dvt_detail = next(r for r in d.triage.details if r.startswith("rule dvt:"))
     top = x.raising()[0]
-    assert f"given {top.item} (+" in dvt_reason
-    assert "recent_immobility" not in dvt_reason  # risk factors are the background
+    assert f"raised by {top.item} (+" in dvt_detail
+    assert "recent_immobility" not in dvt_detail  # risk factors are the background
+    dvt_reason = next(r for r in d.triage.reasons if r.startswith("A blood clot"))
+    assert model.variables[top.variable].statement in dvt_reason  # in plain words
+    assert "_" not in dvt_reason and "(+" not in dvt_reason
+
+
+def test_raised_by_explains_the_event_a_graded_rule_fires_on(model: DiagnosticModel) -> None:
+    """A rule on calf_strain.grade_2 fires on P(grade_2 or grade_3): that is what is split."""
+    from model.analysis.explain import logit, raised_by
+
+    rule = next(r for r in model.spec.rules if r.target == "calf_strain.grade_2")
+    evidence = {"age_group": "30_to_44", "sudden_onset_during_run": "yes", "bruising": "yes"}
+    shares = raised_by(model, evidence, rule)
+    background = model.marginals(["calf_strain"], {"age_group": "30_to_44"})["calf_strain"]
+    everything = model.marginals(["calf_strain"], evidence)["calf_strain"]
+    total = logit(float(sum(everything[2:]))) - logit(float(sum(background[2:])))
+    assert sum(w for _, _, w in shares) == pytest.approx(total)  # both findings raise it
+    assert {v for v, _, _ in shares} == {"sudden_onset_during_run", "bruising"}
+    only_grade_2 = logit(float(everything[2])) - logit(float(background[2]))
+    assert abs(total - only_grade_2) > 1e-3  # not the P(grade_2) it explained before
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ def expected_entropies(
     model.questions.
     """
     log_e, _ = model.engine.log_evidence(evidence)
-    urgent = [r for r in model.spec.rules if r.level == "urgent"]
+    urgent = [r for r in model.spec.rules if r.level in ("urgent", "emergency")]
     causes, flags = 0.0, 0.0
     for state in model.variables[var].states:
         log_eq, _ = model.engine.log_evidence({**evidence, var: state})

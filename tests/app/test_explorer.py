@@ -101,7 +101,7 @@ def test_default_page_is_self_care_with_every_question_unknown(argv) -> None:  #
     assert banner(at) == "success"
     assert "Decision support, not a diagnosis" in at.caption[0].value
     radios = {r.key: r.value for r in at.radio}
-    assert len(radios) == 12 + 22
+    assert len(radios) == 12 + 27
     assert set(radios.values()) == {qs.UNKNOWN}
     labels = [e.label for e in at.sidebar.expander]
     assert labels == ["About you and your training", "What you notice"]
@@ -143,7 +143,10 @@ def test_answers_change_ranking_and_triage(argv) -> None:  # type: ignore[no-unt
 def test_red_flags_show_the_urgent_banner(argv, scenario: dict[str, str], top: str | None) -> None:  # type: ignore[no-untyped-def]
     at = answer(start(), **scenario)
     assert banner(at) == "error"
-    assert "Seek medical care today" in at.error[0].value
+    triage = load_model().diagnose(scenario).triage
+    assert triage.title.lower() in at.error[0].value.lower()
+    if triage.level == "emergency":  # shown as such: its own title, in capitals
+        assert at.error[0].value.startswith(f"**{triage.title.upper()}**")
     if top:
         assert ranking(at)[0] == top
 
@@ -263,19 +266,17 @@ def test_broken_priors_folder_shows_the_loader_messages(argv, priors_copy: Path)
 
 def test_other_priors_folder_is_used(argv, priors_copy: Path) -> None:  # type: ignore[no-untyped-def]
     path = priors_copy / "triage.toml"
-    # a DVT threshold of 0.02 (inside its range) makes a swollen leg alone urgent
-    path.write_text(
-        path.read_text().replace("threshold = { value = 0.05,", "threshold = { value = 0.02,", 1)
-    )
+    # a DVT threshold of 0.03 (inside its range) leaves pain at rest alone (DVT 2.5%) below it
+    text = path.read_text()
+    assert "threshold = { value = 0.02, range = [0.01, 0.03]," in text
+    path.write_text(text.replace("threshold = { value = 0.02,", "threshold = { value = 0.03,", 1))
     argv(priors_copy)
-    at = answer(start(), one_leg_swelling="yes")
-    default = load_model().diagnose({"one_leg_swelling": "yes"}).triage.level
-    changed = load_model(priors_copy).diagnose({"one_leg_swelling": "yes"}).triage.level
-    assert (
-        banner(at)
-        == {"urgent": "error", "see_clinician": "warning", "self_care": "success"}[changed]
-    )
-    assert changed != default or changed == "urgent"
+    at = answer(start(), pain_at_rest="yes")
+    default = load_model().diagnose({"pain_at_rest": "yes"}).triage.level
+    changed = load_model(priors_copy).diagnose({"pain_at_rest": "yes"}).triage.level
+    colours = {"emergency": "error", "urgent": "error", "see_clinician": "warning"}
+    assert banner(at) == colours.get(changed, "success")
+    assert (default, changed) == ("urgent", "self_care")
 
 
 # --- the pure helpers behind the page ------------------------------------------------------

@@ -29,8 +29,9 @@ def test_contract_diagnose_json_example() -> None:
     for c in out["causes"]:
         assert set(c) >= {"id", "label", "probability", "states"}
         assert abs(sum(c["states"].values()) - 1) < 1e-9
-    assert out["triage"]["level"] in {"urgent", "see_clinician", "self_care"}
-    assert out["triage"]["reasons"]
+    assert out["triage"]["level"] in {"emergency", "urgent", "see_clinician", "self_care"}
+    assert out["triage"]["reasons"] and out["triage"]["advice"]
+    assert out["advice"] == out["triage"]["advice"]  # the old top-level key is kept
 
 
 def test_contract_export_example(tmp_path: Path) -> None:
@@ -94,4 +95,4 @@ def test_table_output_says_decision_support(capsys: pytest.CaptureFixture[str]) 
 def test_vocabulary_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["vocabulary", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 48 and all(r["question"] or r["kind"] == "cause" for r in rows)
+    assert len(rows) == 53 and all(r["question"] or r["kind"] == "cause" for r in rows)

@@ -276,6 +276,61 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"cause_advice\.doms_x: unknown cause 'doms_x'; valid: .*did you mean 'doms'",
     ),
     (
+        "red_flag_unknown_finding",
+        "triage",
+        lambda d: d["red_flag"][0]["when"].update(breathles_or_chest_pain="yes"),
+        r"triage\.toml: red_flag\[0\]\.when\.breathles_or_chest_pain: unknown finding or risk factor "
+        r"'breathles_or_chest_pain'; valid: .*did you mean 'breathless_or_chest_pain'",
+    ),
+    (
+        "red_flag_unknown_state",
+        "triage",
+        lambda d: d["red_flag"][0]["when"].update(breathless_or_chest_pain="maybe"),
+        r"red_flag\[0\]\.when\.breathless_or_chest_pain: unknown state 'maybe'; valid: no, yes",
+    ),
+    (
+        "red_flag_unknown_level",
+        "triage",
+        lambda d: d["red_flag"][0].update(level="emergancy"),
+        r"red_flag\[0\]\.level: unknown level 'emergancy'; valid: see_clinician, urgent, emergency.*did you mean 'emergency'",
+    ),
+    (
+        "red_flag_without_source",
+        "triage",
+        lambda d: d["red_flag"][0].pop("source"),
+        r"red_flag\[0\]\.source: source is missing: give a reference key or 'expert_estimate'",
+    ),
+    (
+        "red_flag_without_answers",
+        "triage",
+        lambda d: d["red_flag"][0].update(when={}),
+        r"red_flag\[0\]\.when: expected \{ finding = \"yes\", \.\.\. \}, found \{\}",
+    ),
+    (
+        "red_flag_unknown_field",
+        "triage",
+        lambda d: d["red_flag"][0].update(levle="urgent"),
+        r"red_flag\[0\]\.levle: unknown field; valid: .*did you mean 'level'",
+    ),
+    (
+        "red_flag_twice",
+        "triage",
+        lambda d: d["red_flag"].append(dict(d["red_flag"][0])),
+        r"red_flag\[11\]\.id: red flag 'breathless_or_chest_pain' is given twice",
+    ),
+    (
+        "unknown_advice_tag",
+        "triage",
+        lambda d: d["rule"][0].update(avoid=["masage"]),
+        r"rule\[0\]\.avoid: unknown advice tag 'masage'; valid: .*did you mean 'massage'",
+    ),
+    (
+        "cause_advice_unknown_tag",
+        "triage",
+        lambda d: d["cause_advice"]["doms"].update(tags=["stretch"]),
+        r"cause_advice\.doms\.tags: unknown advice tag 'stretch'; valid: .*did you mean 'stretching'",
+    ),
+    (
         "rule_without_reason",
         "triage",
         lambda d: d["rule"][0].update(reason=""),

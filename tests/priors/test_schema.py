@@ -37,7 +37,7 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         "rules_for_rule",
         "triage",
         lambda d: rename(d, "rule", "rules"),
-        r"triage\.toml: rules: unknown table; valid: rule, advice, cause_advice \(did you mean 'rule'\?\)",
+        r"triage\.toml: rules: unknown table; valid: rule, red_flag, advice_tags, advice, cause_advice \(did you mean 'rule'\?\)",
     ),
     (
         "odds_ratio_for_odds_ratios",

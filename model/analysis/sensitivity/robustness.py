@@ -12,7 +12,7 @@ import numpy as np
 from model.analysis.protocol import PosteriorModel
 from model.evidence import EvidenceLike
 from model.priors.spec import Level, ModelSpec, TriageRule
-from model.triage import fires, rule_probability
+from model.triage import fires, rule_probability, urgent_rules
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,7 +113,7 @@ def robustness(
     base = base_point(model, given)
     entries = model.spec.entries
     spec = model.spec
-    urgent = [r for r in spec.rules if r.level == "urgent"]
+    urgent = urgent_rules(spec)
     flips: list[Flip] = []
     for key, ends in zip(keys, range_ends(model, given, keys), strict=True):
         e = entries[key]
@@ -205,7 +205,7 @@ def red_flag_influence(
     spec = model.spec
     entries = spec.entries
     rows = []
-    for rule in (r for r in spec.rules if r.level == "urgent"):
+    for rule in urgent_rules(spec):
         p0 = _rule_probability(spec, rule, base.posteriors)
         r0 = p0 / rule.threshold.value
         for key, (lo, hi) in zip(keys, range_ends(model, given, keys), strict=True):

@@ -106,7 +106,7 @@ def evaluate(
         spec, posteriors = changed.spec, posteriors_at(changed, evidence)
     else:
         spec, posteriors = model.spec.with_values(values), base.posteriors
-    return Point(posteriors, triage_level(spec, posteriors))
+    return Point(posteriors, triage_level(spec, posteriors, evidence))
 
 
 @per_model(maxsize=1)
@@ -142,7 +142,7 @@ def base_point(model: PosteriorModel, evidence: tuple[tuple[str, str], ...]) -> 
     given = dict(evidence)
     checked(model, given)  # refuses impossible evidence with the model's own error
     posteriors = posteriors_at(model, given)
-    return Point(posteriors, triage_level(model.spec, posteriors))
+    return Point(posteriors, triage_level(model.spec, posteriors, given))
 
 
 @per_model(maxsize=16)
