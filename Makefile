@@ -7,7 +7,7 @@ PRIORS ?= priors
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint typecheck pytest browser-deps bench clean
+.PHONY: install run test check lint typecheck pytest browser-deps bench clean
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ pytest: install browser-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The fast inner loop: lint, types, and the tests not marked slow or browser.
+check: lint typecheck
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 bench: install
 	$(BIN)/python bench/run_benchmarks.py

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from model.priors.keys import quote, split_key
 from model.priors.spec import Entry
 from model.priors.toml_io import edit_values
 
@@ -34,31 +35,14 @@ def entry_location(key: str) -> tuple[str, str, str] | None:
     >>> entry_location("triage:rule.dvt.threshold") is None
     True
     """
-    stem, _, path = key.partition(":")
-    head, _, rest = path.replace('"', "").partition(".")
-    if stem == "risk_factors" and rest.startswith("prevalence."):
-        return stem, f"{head}.prevalence", rest.removeprefix("prevalence.")
-    if stem == "causes":
-        if rest == "baseline":
-            return stem, head, "baseline"
-        for table in ("baseline", "odds_ratios"):
-            if rest.startswith(f"{table}."):
-                return stem, f"{head}.{table}", rest.removeprefix(f"{table}.")
-    if stem == "findings":
-        if rest == "leak":
-            return stem, head, "leak"
-        if rest.startswith("causes."):
-            return stem, f"{head}.causes", rest.removeprefix("causes.")
-    return None
-
-
-def clamp(entry: Entry, value: float) -> float:
-    """``value`` held inside the entry's plausible range.
-
-    >>> clamp(Entry("k", 0.2, 0.1, 0.3, ("s",)), 0.9)
-    0.3
-    """
-    return min(max(value, entry.low), entry.high)
+    stem, parts = split_key(key)
+    if stem not in ("risk_factors", "causes", "findings") or len(parts) < 2:
+        return None
+    if stem == "causes" and parts[1] not in ("baseline", "odds_ratios"):
+        return None  # full-table rows are lists
+    if len(parts) == 2:
+        return stem, parts[0], parts[1]
+    return stem, ".".join(quote(p) for p in parts[:-1]), parts[-1]
 
 
 def with_siblings(overrides: Mapping[str, float], after: Mapping[str, Entry]) -> dict[str, float]:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from model.evidence import UNKNOWN as UNKNOWN  # re-exported for the page
 from model.priors.spec import Variable
-
-UNKNOWN = "unknown"
 
 
 def answers_from_params(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from model import Diagnosis, Triage
+from model.priors.keys import split_key
 from model.priors.spec import Entry, ModelSpec
 
 NOW = "With your answers"
@@ -193,22 +194,22 @@ def entry_label(spec: ModelSpec, key: str) -> str:
     >>> entry_label(load_model().spec, 'causes:dvt.odds_ratios."recent_immobility.yes"')
     'Deep vein thrombosis (DVT): odds ratio for Recent immobility: Yes'
     """
-    stem, path = key.replace('"', "").split(":", 1)
+    stem, parts = split_key(key)
+    path = ".".join(parts)
     variables = spec.variables
-    head, _, rest = path.partition(".")
+    head, rest = parts[0], ".".join(parts[1:])
     var = variables.get(head)
     name = var.label if var is not None else head
     if stem == "risk_factors" and var is not None:
         state = rest.rsplit(".", 1)[-1]
         return f"{name}: share who answer '{var.state_label(state)}'"
     if rest.startswith("odds_ratios."):
-        parent_id, _, state = rest.removeprefix("odds_ratios.").rpartition(".")
+        parent_id, _, state = parts[-1].rpartition(".")
         parent = variables.get(parent_id)
         if parent is not None:
             return f"{name}: odds ratio for {parent.label}: {parent.state_label(state)}"
     if rest.startswith("causes."):
-        target = rest.removeprefix("causes.")
-        cid, _, grade = target.partition(".")
+        cid, _, grade = parts[-1].partition(".")
         cvar = variables.get(cid)
         if cvar is not None:
             suffix = f" ({cvar.state_label(grade)})" if grade else ""

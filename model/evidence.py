@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from model.errors import EvidenceError, one_of
+from model.errors import EvidenceError, UnknownCauseError, one_of
 from model.priors.spec import Variable
 
 UNKNOWN = "unknown"
@@ -54,3 +54,53 @@ def check_evidence(variables: Mapping[str, Variable], evidence: EvidenceLike) ->
             )
         out[var_id] = state
     return out
+
+
+def smallest_conflict(
+    evidence: Mapping[str, str], impossible: Callable[[dict[str, str]], bool]
+) -> list[str]:
+    """A small subset of impossible evidence that is still impossible, as ``id=state`` items.
+
+    Items are dropped one at a time, in order, while ``impossible`` holds for the rest.
+
+    >>> smallest_conflict({"a": "1", "b": "2", "c": "3"}, lambda e: "b" in e and "c" in e)
+    ['b=2', 'c=3']
+    """
+    conflict = dict(evidence)
+    for var in list(evidence):
+        trial = {k: v for k, v in conflict.items() if k != var}
+        if impossible(trial):
+            conflict = trial
+    return [f"{k}={v}" for k, v in conflict.items()]
+
+
+def resolve_cause(
+    variables: Mapping[str, Variable], cause: str, state: str | None = None
+) -> tuple[Variable, int | None]:
+    """The cause's variable and the index of ``state`` (``None`` when no state is given).
+
+    Raises
+    ------
+    UnknownCauseError
+        For an id that is not a cause, or a state the cause lacks, naming the choices.
+
+    Examples
+    --------
+    >>> from model.priors.spec import Variable
+    >>> vs = {"clot": Variable("clot", "cause", ("absent", "present"), "Clot")}
+    >>> resolve_cause(vs, "clot", "present")[1]
+    1
+    >>> resolve_cause(vs, "clots")
+    Traceback (most recent call last):
+    ...
+    model.errors.UnknownCauseError: unknown cause 'clots'; valid: clot (did you mean 'clot'?)
+    """
+    variable = variables.get(cause)
+    if variable is None or variable.kind != "cause":
+        causes = [v for v, var in variables.items() if var.kind == "cause"]
+        raise UnknownCauseError(f"unknown cause '{cause}'; {one_of(cause, causes)}")
+    if state is None:
+        return variable, None
+    if state not in variable.states:
+        raise UnknownCauseError(unknown_state(cause, state, list(variable.states)))
+    return variable, variable.states.index(state)

@@ -69,9 +69,12 @@ def test_vignette_accuracy_report(
             missed.append(v["id"])
     n = len(VIGNETTES)
     red = [v for v in VIGNETTES if v["red_flag"]]
+    red_caught = sum(
+        model.diagnose(v["evidence"]).triage.level in ("urgent", "emergency") for v in red
+    )
     with capsys.disabled():
         print(
             f"\nvignettes: {n}; top-1 {top1}/{n} ({top1 / n:.0%}), top-3 {top3}/{n} ({top3 / n:.0%}), "
-            f"triage {triage}/{n} ({triage / n:.0%}); red flags urgent: {len(red)}/{len(red)}"
+            f"triage {triage}/{n} ({triage / n:.0%}); red flags urgent or above: {red_caught}/{len(red)}"
         )
     assert sorted(missed) == sorted(v["id"] for v in VIGNETTES if "known_miss" in v)

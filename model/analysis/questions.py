@@ -245,8 +245,3 @@ def next_questions(
     (True, 1.0)
     """
     return rank_questions(model, evidence, red_flags)[:k]
-
-
-def settled(questions: Sequence[Question], level: Level) -> bool:
-    """True when no single remaining question has an answer that changes ``level``."""
-    return not any(q.could_change(level) for q in questions)

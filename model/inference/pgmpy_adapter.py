@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from model.evidence import smallest_conflict
 from model.inference.formats import FORMATS, Format
 from model.inference.tables import Array, all_cpts
 from model.priors.spec import ModelSpec
@@ -115,13 +116,12 @@ class VariableEliminationEngine:
         for var, state in evidence.items():
             p = self._conditional(var, state, given)
             if p <= 0.0:
-                conflict = dict(given)
-                for other in list(given):  # shrink to a small set that is still impossible
-                    trial = {k: v for k, v in conflict.items() if k != other}
-                    if self._conditional(var, state, trial) <= 0.0:
-                        conflict = trial
-                items = [f"{k}={v}" for k, v in conflict.items()] + [f"{var}={state}"]
-                return -math.inf, items
+
+                def impossible(trial: dict[str, str], var: str = var, state: str = state) -> bool:
+                    rest = {k: v for k, v in trial.items() if k != var}
+                    return var in trial and self._conditional(var, state, rest) <= 0.0
+
+                return -math.inf, smallest_conflict({**given, var: state}, impossible)
             total += math.log(p)
             given[var] = state
         return total, []

@@ -36,9 +36,15 @@ class CPT:
         return f"P({self.variable}:{len(self.states)}{given})"
 
 
-def _logit(p: Array) -> Array:
+def logit(p: Array | float, eps: float = 0.0) -> Array:
+    """Log-odds of ``p``, elementwise; ``eps > 0`` clips ``p`` to ``[eps, 1 - eps]`` first.
+
+    >>> logit(np.array([0.5, 0.75])).round(6).tolist(), round(float(logit(1.0, 1e-12)), 2)
+    ([0.0, 1.098612], 27.63)
+    """
+    q = np.clip(p, eps, 1.0 - eps) if eps > 0.0 else np.asarray(p, dtype=float)
     with np.errstate(divide="ignore"):
-        return np.log(p) - np.log1p(-p)
+        return np.asarray(np.log(q) - np.log1p(-q))
 
 
 def _sigmoid(x: Array) -> Array:
@@ -68,8 +74,10 @@ def cause_cpt(
     >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
     >>> sts = {k: v.states for k, v in spec.variables.items()}
     >>> cpt = cause_cpt(spec.causes[0], cards, sts)
-    >>> bool(np.allclose(cpt.values.sum(axis=0), 1.0))
-    True
+    >>> cpt
+    P(doms:2 | mileage_jump, warm_up, forefoot_transition)
+    >>> cpt.values[1, :, 0, 0].round(3)  # P(doms) by mileage jump, warm-up done, no forefoot change
+    array([0.22 , 0.337, 0.458])
     """
     var = cause.variable
     parents = cause.parents
@@ -92,7 +100,7 @@ def cause_cpt(
     base = np.asarray(baseline, dtype=float)
     # P(Y >= k) at the reference for k = 1..K-1; the same log odds ratio shifts each.
     at_least = np.clip(np.cumsum(base[::-1])[::-1], 0.0, 1.0)
-    cumulative = _sigmoid(_logit(at_least)[:, None] + shift.reshape(1, -1))
+    cumulative = _sigmoid(logit(at_least)[:, None] + shift.reshape(1, -1))
     upper = np.vstack(
         [np.ones((1, cumulative.shape[1])), cumulative, np.zeros((1, cumulative.shape[1]))]
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import PriorsError, one_of
+from model.priors.keys import make_key, quote
 from model.priors.spec import (
     BINARY_CAUSE_STATES,
     EXPERT,
@@ -60,11 +61,6 @@ class _Problems:
     def add(self, stem: str, path: str, message: str) -> None:
         where = f"{self.folder / (stem + '.toml')}"
         self.items.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
-
-
-def _q(key: str) -> str:
-    """Quote a key for a TOML-like path when it contains a dot."""
-    return f'"{key}"' if "." in key else key
 
 
 def _kind_of(value: Any) -> str:
@@ -118,7 +114,7 @@ class _Reader:
             return None
         try:
             entry = Entry(
-                key=f"{stem}:{path}",
+                key=make_key(stem, path),
                 value=float(value),
                 low=float(rng[0]),
                 high=float(rng[1]),
@@ -325,7 +321,7 @@ class _Reader:
             return None
         out, ok = [], True
         for key, value in raw.items():
-            path = f"{vid}.odds_ratios.{_q(key)}"
+            path = f"{vid}.odds_ratios.{quote(key)}"
             parent, _, state = key.partition(".")
             if parent == vid:
                 self.p.add("causes", path, "a cause cannot be its own parent")
@@ -381,13 +377,13 @@ class _Reader:
         for key in sorted(set(rows_raw) - {",".join(c) for c in combos}):
             self.p.add(
                 stem,
-                f"{path}.rows.{_q(key)}",
+                f"{path}.rows.{quote(key)}",
                 f"unknown row; expected one of {', '.join(','.join(c) for c in combos)}",
             )
         rows = []
         for combo in combos:
             key = ",".join(combo)
-            rpath = f"{path}.rows.{_q(key)}"
+            rpath = f"{path}.rows.{quote(key)}"
             row = rows_raw.get(key)
             if (
                 not isinstance(row, dict)
@@ -572,7 +568,7 @@ class _Reader:
     ) -> tuple[Link, ...] | None:
         out, ok = [], True
         for key, value in raw.items():
-            path = f"{vid}.causes.{_q(key)}"
+            path = f"{vid}.causes.{quote(key)}"
             cid, _, state = key.partition(".")
             if cid not in causes:
                 self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
@@ -683,7 +679,7 @@ class _Reader:
             if cid not in causes or (state and state not in causes[cid].states):
                 self.p.add(
                     "triage",
-                    f"cause_advice.{_q(key)}",
+                    f"cause_advice.{quote(key)}",
                     f"unknown cause '{key}'; {one_of(cid, causes)}",
                 )
         return (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import time
 
 import numpy as np
 import pytest
@@ -96,14 +95,12 @@ def test_thousands_of_random_sets_on_the_tiny_network() -> None:
 
 def test_tiny_network_every_variable_and_impossible_evidence() -> None:
     spec = load_spec(TINY)
-    rng = random.Random(3)
     sets = evidence_sets(spec, 200, seed=3) + [{"strain": "none", "snap": "yes"}]
     compare(spec, sets, every=True)
     fast = EnumerationEngine(spec)
     log_p, conflict = fast.log_evidence({"strain": "none", "snap": "yes", "trip": "no"})
     assert log_p == -math.inf
     assert conflict == ["strain=none", "snap=yes"]
-    assert rng  # seeded for reproducibility of the sets above
 
 
 def test_impossible_evidence_is_refused_by_diagnose() -> None:
@@ -146,16 +143,13 @@ def test_model_uses_the_fast_engine_and_keeps_pgmpy_as_reference() -> None:
         DiagnosticModel(spec, engine="magic")  # type: ignore[arg-type]
 
 
-def test_with_values_rebuilds_quickly_without_pgmpy() -> None:
+def test_with_values_updates_without_pgmpy() -> None:
     m = load_model()
-    key = "causes:dvt.baseline"
-    m.with_values({key: 0.01})  # warm up
-    start = time.perf_counter()
-    changed = m.with_values({key: 0.02})
-    elapsed = time.perf_counter() - start
-    assert "network" not in changed.__dict__
+    changed = m.with_values({"causes:dvt.baseline": 0.02})
+    assert "network" not in changed.__dict__ and "pgmpy" not in type(changed.engine).__module__
     assert changed.priors["dvt"].probability > m.priors["dvt"].probability
-    assert elapsed < 1.0  # generous: the benchmark measures the real figure
+    fresh = DiagnosticModel(m.spec.with_values({"causes:dvt.baseline": 0.02}))
+    assert changed.priors["dvt"].probability == fresh.priors["dvt"].probability  # update = rebuild
 
 
 def test_a_risk_factor_without_children() -> None:

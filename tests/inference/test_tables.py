@@ -2,58 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import numpy as np
 import pytest
+from brute import brute_force
 
 from model import DiagnosticModel
+from model.inference.engines import EngineName
 from model.inference.tables import all_cpts
-
-
-def brute_force(m: DiagnosticModel, evidence: dict[str, str]) -> dict[str, np.ndarray]:
-    """Enumerate the full joint of the tiny network straight from the spec's numbers."""
-    spec = m.spec
-    variables = spec.variables
-    names = list(variables)
-    totals = {v: np.zeros(len(variables[v].states)) for v in names}
-    for combo in itertools.product(*(variables[v].states for v in names)):
-        x = dict(zip(names, combo, strict=True))
-        if any(x[k] != s for k, s in evidence.items()):
-            continue
-        p = 1.0
-        for rf in spec.risk_factors:
-            p *= rf.prevalence[rf.variable.states.index(x[rf.variable.id])].value
-        for c in spec.causes:
-            states = c.variable.states
-            if c.table is not None:
-                row = next(
-                    r
-                    for r in c.table.rows
-                    if all(x[q] == s for q, s in zip(c.table.parents, r.parent_states, strict=True))
-                )
-                p *= row.values[states.index(x[c.variable.id])]
-                continue
-            log_or = sum(math.log(o.entry.value) for o in c.odds_ratios if x[o.parent] == o.state)
-            # cumulative P(Y >= k), each shifted by the same log odds ratio
-            base = [e.value for e in c.baseline]
-            cum = [1.0]
-            for k in range(len(base)):
-                q = sum(base[k:])
-                cum.append(1 / (1 + math.exp(-(math.log(q / (1 - q)) + log_or))))
-            cum.append(0.0)
-            k = states.index(x[c.variable.id])
-            p *= cum[k] - cum[k + 1]
-        for f in spec.findings:
-            p_no = 1 - f.leak.value
-            for link in f.links:
-                if x[link.cause] == link.state:
-                    p_no *= (1 - link.entry.value) / (1 - f.leak.value)
-            p *= p_no if x[f.variable.id] == "no" else 1 - p_no
-        for v in names:
-            totals[v][variables[v].states.index(x[v])] += p
-    return {v: t / t.sum() for v, t in totals.items()}
 
 
 @pytest.mark.parametrize(
@@ -66,9 +21,12 @@ def brute_force(m: DiagnosticModel, evidence: dict[str, str]) -> dict[str, np.nd
         {"bump": "present", "swelling": "yes", "snap": "no"},
     ],
 )
-def test_pgmpy_matches_brute_force_on_tiny(tiny: DiagnosticModel, evidence: dict[str, str]) -> None:
+@pytest.mark.parametrize("engine", ["fast", "pgmpy"])
+def test_engines_match_brute_force_on_tiny(
+    tiny: DiagnosticModel, evidence: dict[str, str], engine: EngineName
+) -> None:
     expected = brute_force(tiny, evidence)
-    got = tiny.engine.marginals(list(tiny.variables), evidence)
+    got = DiagnosticModel(tiny.spec, engine).marginals(list(tiny.variables), evidence)
     for v in tiny.variables:
         np.testing.assert_allclose(got[v], expected[v], atol=1e-12, err_msg=v)
 

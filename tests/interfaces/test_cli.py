@@ -60,7 +60,10 @@ def test_contract_export_example(tmp_path: Path) -> None:
             ["diagnose", "--priors", "/nonexistent", "bruising=yes"],
             "/nonexistent: not a folder of priors",
         ),
-        (["export", "--format", "bif", "/nonexistent/dir/out.bif"], "calfdx: error: "),
+        (
+            ["export", "--format", "bif", "/nonexistent/dir/out.bif"],
+            r"calfdx: error: /nonexistent/dir/.*No such file or directory",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TINY
+from brute import brute_force
+from paths import TINY
 
 from model import DiagnosticModel, load_model
 
@@ -48,6 +49,5 @@ def test_implied_accuracy_within_reported_range(model: DiagnosticModel, acc) -> 
 def test_implied_accuracy_on_tiny_is_exact() -> None:
     tiny = load_model(TINY)
     sens, spec = implied(tiny, "swelling", "clot")
-    # clot present: P(swelling) = 1 - (1 - 0.8) * E[q_strain * q_bump]; checked by the brute force
-    assert 0.8 <= sens <= 1.0
-    assert 0.0 < spec < 0.95
+    assert sens == pytest.approx(brute_force(tiny, {"clot": "present"})["swelling"][1], abs=1e-12)
+    assert spec == pytest.approx(brute_force(tiny, {"clot": "absent"})["swelling"][0], abs=1e-12)

@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.analysis.sensitivity import Swing, Uncertainty
+from model.priors.keys import split_key
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-LEVEL_COLOURS = {"self_care": "#4c956c", "see_clinician": "#e0a100", "urgent": "#c0392b"}
 
 
 def short_label(key: str) -> str:
@@ -38,8 +37,8 @@ def short_label(key: str) -> str:
     >>> short_label("findings:one_leg_swelling.leak")
     'P(one_leg_swelling | no cause)'
     """
-    section, _, rest = key.partition(":")
-    rest = rest.replace('"', "")
+    section, parts = split_key(key)
+    rest = ".".join(parts)
     if section == "causes":
         cause, _, what = rest.partition(".")
         what = what.replace("odds_ratios.", "OR ").replace("table.rows.", "row ")

@@ -16,8 +16,8 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from model.analysis.protocol import PosteriorModel, checked
-from model.errors import CalfdxError, UnknownCauseError, did_you_mean, one_of
-from model.evidence import EvidenceLike, check_evidence, unknown_state
+from model.errors import CalfdxError, did_you_mean
+from model.evidence import EvidenceLike, check_evidence, resolve_cause
 from model.priors.spec import Level
 from model.triage import triage_level
 
@@ -181,15 +181,7 @@ def prepare(
 def parse_target(model: PosteriorModel, target: str) -> tuple[str, int | None]:
     """The cause id and the state index (``None``: P(not the first state))."""
     cause, _, state = target.partition(".")
-    variables = model.spec.variables
-    if cause not in model.spec.cause_ids:
-        raise UnknownCauseError(f"unknown cause '{cause}'; {one_of(cause, model.spec.cause_ids)}")
-    if not state:
-        return cause, None
-    states = variables[cause].states
-    if state not in states:
-        raise UnknownCauseError(unknown_state(cause, state, list(states)))
-    return cause, states.index(state)
+    return cause, resolve_cause(model.spec.variables, cause, state or None)[1]
 
 
 def pick(posteriors: Posteriors, target: tuple[str, int | None]) -> float:

@@ -11,7 +11,7 @@ from scipy.special import betaincinv
 
 from model.analysis.protocol import PosteriorModel
 from model.evidence import EvidenceLike
-from model.inference.tables import Array
+from model.inference.tables import Array, logit
 from model.priors.spec import LEVELS, Entry, Level
 
 if TYPE_CHECKING:
@@ -44,11 +44,9 @@ def _beta_parameters(entry: Entry) -> tuple[float, float] | None:
     a, b = _KAPPAS * m, _KAPPAS * (1.0 - m)
     q05, q95 = betaincinv(a, b, 0.05), betaincinv(a, b, 0.95)
 
-    def logit(p: Array | float) -> Array:
-        q = np.clip(p, 1e-9, 1.0 - 1e-9)
-        return np.asarray(np.log(q) - np.log1p(-q))
-
-    loss = (logit(q05) - logit(entry.low)) ** 2 + (logit(q95) - logit(entry.high)) ** 2
+    loss = (logit(q05, 1e-9) - logit(entry.low, 1e-9)) ** 2 + (
+        logit(q95, 1e-9) - logit(entry.high, 1e-9)
+    ) ** 2
     best = int(np.nanargmin(loss))
     return float(a[best]), float(b[best])
 
@@ -117,8 +115,8 @@ def draw_values(
     >>> from model import load_model
     >>> m = load_model()
     >>> v = draw_values(m, np.random.default_rng(0))
-    >>> len(v) == len(m.spec.entries)
-    True
+    >>> m.spec.entries["causes:dvt.baseline"].value, round(v["causes:dvt.baseline"], 5)
+    (0.002, 0.00069)
     """
     spec = model.spec
     fits = _fits(model)
