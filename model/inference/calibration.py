@@ -102,9 +102,7 @@ class _Problem:
                 self.q[link.cause][k] = (1.0 - link.entry.value) / (1.0 - self.leak)
         self.rfs = [
             list(
-                dict.fromkeys(
-                    p for c in g for p in self.causes[c].parents if p not in self.causes
-                )
+                dict.fromkeys(p for c in g for p in self.causes[c].parents if p not in self.causes)
             )
             for g in self.groups
         ]
@@ -134,7 +132,9 @@ class _Problem:
             out = [self.axis[v] for v in (*rfs, *members)]
             with_q.append(self._einsum(("q", g), *ops_q, out))
             prior.append(self._einsum(("1", g), *ops_1, out))
-        phis = [t.sum(axis=tuple(range(len(r), t.ndim))) for t, r in zip(with_q, self.rfs, strict=True)]
+        phis = [
+            t.sum(axis=tuple(range(len(r), t.ndim))) for t, r in zip(with_q, self.rfs, strict=True)
+        ]
         rf_ops: list[Any] = []
         for r, v in self.prevalence.items():
             rf_ops += [v, [self.axis[r]]]
@@ -238,8 +238,10 @@ def solve(spec: ModelSpec, warm_start: Mapping[str, Array] | None = None) -> dic
         x = np.concatenate([np.minimum.accumulate(p) for p in np.split(x, cuts)])
     bad = ", ".join(sorted(targets))
     raise PriorsError(
-        [f"{spec.source_dir}/causes.toml: the presentation prevalences of {bad} cannot all be "
-         f"reached with these risk factors and presentation strengths (no convergence)"]
+        [
+            f"{spec.source_dir}/causes.toml: the presentation prevalences of {bad} cannot all be "
+            f"reached with these risk factors and presentation strengths (no convergence)"
+        ]
     )
 
 

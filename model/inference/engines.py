@@ -55,7 +55,9 @@ class Presenting:
         if not evidence:
             return 0.0, []
         log_p, conflict = self.inner.log_evidence({**evidence, **self._fixed})
-        return log_p - self.log_presentation, [c for c in conflict if not c.startswith(f"{self.complaint}=")]
+        return log_p - self.log_presentation, [
+            c for c in conflict if not c.startswith(f"{self.complaint}=")
+        ]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -269,7 +269,8 @@ class EnumerationEngine:
         self._direct = {
             tuple(members)
             for members, rfs in groups
-            if n_hub * _prod([len(self.states[r]) for r in rfs])
+            if n_hub
+            * _prod([len(self.states[r]) for r in rfs])
             * _prod([len(self.states[c]) for c in members])
             > max_table // 8
         }
@@ -473,7 +474,9 @@ class EnumerationEngine:
         if comp.causes in self._direct:  # too large to tabulate: contract with masked weights
             rfs = list(comp.risk_factors)
             ops = self._base_operands(
-                list(comp.causes), rfs, {r: self._weights(evidence, r) for r in rfs if r in evidence}
+                list(comp.causes),
+                rfs,
+                {r: self._weights(evidence, r) for r in rfs if r in evidence},
             )
             a = np.einsum(*ops, optimize=self._paths[k]).reshape(self._n_hub, -1)
             with self._lock:

@@ -280,7 +280,7 @@ class _Reader:
                 else:
                     out.append(Cause(var, description, numbers, ors))
             except ValueError as err:
-                self.p.add("causes", f"{vid}.baseline", str(err))
+                self.p.add("causes", f"{vid}.{field}", str(err))
         return self.acyclic(out)
 
     def baseline(
@@ -443,7 +443,9 @@ class _Reader:
                 continue
             flag = t.get("presentation", False)
             if not isinstance(flag, bool):
-                self.p.add("findings", f"{vid}.presentation", f"expected true or false, found {flag!r}")
+                self.p.add(
+                    "findings", f"{vid}.presentation", f"expected true or false, found {flag!r}"
+                )
                 continue
             if isinstance(t.get("states"), list) and len(t["states"]) != 2:
                 found = None if flag else self.categorical(vid, t, causes)

@@ -258,7 +258,9 @@ class CategoricalFinding:
         n = len(self.variable.states)
         for what, entries in [("leak", self.leak), *((k.cause, k.entries) for k in self.links)]:
             if len(entries) != n:
-                raise ValueError(f"{what}: expected one entry per state {list(self.variable.states)}")
+                raise ValueError(
+                    f"{what}: expected one entry per state {list(self.variable.states)}"
+                )
             total = sum(e.value for e in entries)
             if abs(total - 1.0) > 1e-6:
                 raise ValueError(f"{what}: the distribution sums to {total:.6g}, expected 1")
