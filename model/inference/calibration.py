@@ -215,7 +215,8 @@ def solve(spec: ModelSpec, warm_start: Mapping[str, Array] | None = None) -> dic
         f = np.concatenate(
             [_logit(np.clip(_cumulative(got[c][1:]), 1e-300, 1 - 1e-16)) for c in names]
         )
-        return target - f
+        gap: Array = target - f
+        return gap
 
     # Anderson acceleration of the fixed point x <- x + (target - f(x)), which alone
     # converges linearly (about halving the gap per step, as the causes compete).

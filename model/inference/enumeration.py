@@ -478,12 +478,12 @@ class EnumerationEngine:
                 rfs,
                 {r: self._weights(evidence, r) for r in rfs if r in evidence},
             )
-            a = np.einsum(*ops, optimize=self._paths[k]).reshape(self._n_hub, -1)
+            direct: Array = np.einsum(*ops, optimize=self._paths[k]).reshape(self._n_hub, -1)
             with self._lock:
-                if len(cache) * a.size >= CACHE_NUMBERS:
+                if len(cache) * direct.size >= CACHE_NUMBERS:
                     cache.pop(next(iter(cache)), None)
-                cache[seen] = a
-            return a
+                cache[seen] = direct
+            return direct
         clamped = dict(seen)
         index = tuple(clamped.get(i, slice(None)) for i in range(len(comp.risk_factors)))
         part = comp.table[(slice(None), *index, slice(None))]

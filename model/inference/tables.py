@@ -149,8 +149,9 @@ def categorical_cpt(
     n = len(finding.variable.states)
 
     def dist(entries: Sequence[Entry]) -> Array:
-        v = np.array([e.value for e in entries], dtype=float)
-        return v / v.sum()
+        v: Array = np.array([e.value for e in entries], dtype=float)
+        out: Array = v / v.sum()
+        return out
 
     total = np.zeros((n, *shape))
     count = np.zeros(shape)

@@ -362,7 +362,7 @@ class ModelSpec:
     @cached_property
     def network_findings(self) -> tuple[str, ...]:
         """Every finding node of the network: the answers, then the presenting complaint."""
-        ids = [f.variable.id for f in (*self.findings, *self.categorical)]
+        ids = [f.variable.id for f in self.findings] + [f.variable.id for f in self.categorical]
         if self.presentation is not None:
             ids.append(self.presentation.variable.id)
         return tuple(ids)
