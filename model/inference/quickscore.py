@@ -136,6 +136,10 @@ class QuickscoreKernel:
         cls, spec: ModelSpec, cpts: Mapping[str, CPT] | None = None
     ) -> QuickscoreKernel | None:
         """The kernel for this model, or ``None`` when its findings are not noisy-OR products."""
+        if spec.presentation is not None or spec.categorical:
+            # not yet: the always-positive complaint and the averaged many-state finding
+            # are not noisy-OR products of the evidence; the engine scores every case
+            return None
         cpts = cpts_for(spec) if cpts is None else cpts
         causes = {c.variable.id for c in spec.causes}
         for finding in spec.findings:
