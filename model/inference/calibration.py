@@ -139,6 +139,7 @@ class _Problem:
         for r, v in self.prevalence.items():
             rf_ops += [v, [self.axis[r]]]
         result: dict[str, Array] = {}
+        prior_marginals: dict[str, Array] = {}
         p_no = None
         for g, members in enumerate(self.groups):
             ops: list[Any] = [with_q[g], [self.axis[v] for v in (*self.rfs[g], *members)]]
@@ -159,8 +160,11 @@ class _Problem:
                 p_no = float(joint_no.sum())
             for i, c in enumerate(members):
                 other = tuple(j for j in range(len(members)) if j != i)
-                result[c] = np.asarray(joint.sum(axis=other)) - np.asarray(joint_no.sum(axis=other))
+                prior_marginals[c] = np.asarray(joint.sum(axis=other))
+                result[c] = prior_marginals[c] - np.asarray(joint_no.sum(axis=other))
         assert p_no is not None
+        if self.spec.presentation is None:  # no complaint: the targets are plain marginals
+            return prior_marginals
         yes = 1.0 - p_no
         return {c: v / yes for c, v in result.items()}
 

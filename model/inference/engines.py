@@ -75,7 +75,7 @@ def make_engine(
 
     >>> from model.priors.loader import load_spec
     >>> make_engine(load_spec(), "fast")
-    EnumerationEngine(14 causes, 32768 configurations, hubs: age_group, mileage_jump)
+    EnumerationEngine(20 causes, 2097152 configurations, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear)
     >>> make_engine(load_spec(), "slow")
     Traceback (most recent call last):
     ...

@@ -61,9 +61,9 @@ is reported with the evidence items that conflict.
 >>> from model.priors.loader import load_spec
 >>> eng = EnumerationEngine(load_spec())
 >>> eng
-EnumerationEngine(14 causes, 32768 configurations, hubs: age_group, mileage_jump)
->>> eng.marginals(["dvt"], {"one_leg_swelling": "yes"})["dvt"].round(4)
-array([0.9455, 0.0545])
+EnumerationEngine(20 causes, 2097152 configurations, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear)
+>>> eng.marginals(["dvt"], {"one_leg_swelling": "yes", "calf_pain_presentation": "yes"})["dvt"].round(3)
+array([0.951, 0.049])
 """
 
 from __future__ import annotations

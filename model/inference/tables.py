@@ -73,11 +73,13 @@ def cause_cpt(
     >>> spec = load_spec()
     >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
     >>> sts = {k: v.states for k, v in spec.variables.items()}
-    >>> cpt = cause_cpt(spec.causes[0], cards, sts)
+    >>> from model.inference.calibration import solved_baselines
+    >>> doms = spec.causes[0]
+    >>> cpt = cause_cpt(doms, cards, sts, solved_baselines(spec)[doms.variable.id])
     >>> cpt
     P(doms:2 | mileage_jump, warm_up, forefoot_transition)
     >>> cpt.values[1, :, 0, 0].round(3)  # P(doms) by mileage jump, warm-up done, no forefoot change
-    array([0.22 , 0.337, 0.458])
+    array([0.018, 0.032, 0.052])
     """
     var = cause.variable
     parents = cause.parents
