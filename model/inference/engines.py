@@ -8,7 +8,7 @@ so that ``import model`` and the command line never load pgmpy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from model.inference.enumeration import EnumerationEngine
 from model.inference.tables import Array
@@ -30,19 +30,65 @@ class Engine(Protocol):
         ...
 
 
+class Presenting:
+    """An engine for the presenting population: the complaint is always observed ``yes``.
+
+    The network's roots are population rates; ``spec.presentation`` (the calf-pain
+    complaint) raises them to presentation rates. It is part of the population the model
+    describes, not user evidence, so every query is conditioned on it here, and
+    ``log_evidence`` is ``log P(evidence | complaint)``. Attributes of the wrapped engine
+    (``cpts``, ``hubs``, ...) are passed through.
+    """
+
+    def __init__(self, inner: Engine, complaint: str) -> None:
+        self.inner = inner
+        self.complaint = complaint
+        self._fixed = {complaint: "yes"}
+        self.log_presentation = inner.log_evidence(self._fixed)[0]
+
+    def marginals(self, variables: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Array]:
+        """P(variable | evidence, complaint)."""
+        return self.inner.marginals(variables, {**evidence, **self._fixed})
+
+    def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
+        """Log P(evidence | complaint); on zero, the conflicting items."""
+        if not evidence:
+            return 0.0, []
+        log_p, conflict = self.inner.log_evidence({**evidence, **self._fixed})
+        return log_p - self.log_presentation, [
+            c for c in conflict if not c.startswith(f"{self.complaint}=")
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __repr__(self) -> str:
+        return repr(self.inner)
+
+
 def make_engine(
     spec: ModelSpec, name: EngineName = "fast", previous: Engine | None = None
 ) -> Engine:
     """An engine for ``spec``; ``previous`` (an engine of the same network) is updated, not rebuilt.
 
+    With a presenting complaint in the spec the engine is wrapped in ``Presenting``.
+
     >>> from model.priors.loader import load_spec
     >>> make_engine(load_spec(), "fast")
-    EnumerationEngine(14 causes, 32768 configurations, hubs: age_group, mileage_jump)
+    EnumerationEngine(20 causes, 2097152 configurations, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear)
     >>> make_engine(load_spec(), "slow")
     Traceback (most recent call last):
     ...
     ValueError: unknown engine 'slow'; valid: fast, pgmpy
     """
+    inner = previous.inner if isinstance(previous, Presenting) else previous
+    engine = _bare_engine(spec, name, inner)
+    if spec.presentation is None:
+        return engine
+    return Presenting(engine, spec.presentation.variable.id)
+
+
+def _bare_engine(spec: ModelSpec, name: EngineName, previous: Engine | None) -> Engine:
     if name == "fast":
         old = previous if isinstance(previous, EnumerationEngine) else None
         return EnumerationEngine(spec, previous=old)

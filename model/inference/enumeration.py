@@ -61,9 +61,9 @@ is reported with the evidence items that conflict.
 >>> from model.priors.loader import load_spec
 >>> eng = EnumerationEngine(load_spec())
 >>> eng
-EnumerationEngine(14 causes, 32768 configurations, hubs: age_group, mileage_jump)
->>> eng.marginals(["dvt"], {"one_leg_swelling": "yes"})["dvt"].round(4)
-array([0.9492, 0.0508])
+EnumerationEngine(20 causes, 2097152 configurations, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear)
+>>> eng.marginals(["dvt"], {"one_leg_swelling": "yes", "calf_pain_presentation": "yes"})["dvt"].round(3)
+array([0.951, 0.049])
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ import numpy as np
 
 from model.evidence import smallest_conflict
 from model.inference.tables import CPT, Array, cpts_for
-from model.priors.spec import Cause, Finding, ModelSpec, RiskFactor
+from model.priors.spec import CategoricalFinding, Cause, Finding, ModelSpec, RiskFactor
 
 if TYPE_CHECKING:
     from model.inference.pgmpy_adapter import VariableEliminationEngine
@@ -209,17 +209,19 @@ class EnumerationEngine:
         self.states = {k: c.states for k, c in cpts.items()}
         self.risk_factors = [rf.variable.id for rf in spec.risk_factors]
         self.causes = [c.variable.id for c in spec.causes]
-        self.findings = [f.variable.id for f in spec.findings]
+        self.findings = list(spec.network_findings)
         self._finding_ids = set(self.findings)
         self.prevalence = {r: cpts[r].values for r in self.risk_factors}
         self.n_configs = _prod([len(self.states[c]) for c in self.causes])
         self._fallback_engine: VariableEliminationEngine | None = None
         self._paths: list[list[Any]] = []
+        self._direct: set[tuple[str, ...]] = set()
         if previous is None:
             self.hubs, self._groups, self.too_large = self._plan(max_configs, max_table)
         else:
             self.hubs, self._groups = previous.hubs, previous._groups
             self.too_large = previous.too_large
+            self._direct = previous._direct
             self._paths = previous._paths
         self.components: list[Component] = []
         if self.too_large:
@@ -258,9 +260,21 @@ class EnumerationEngine:
         groups = dependent_groups(cpts, self.causes, set(hubs))
         table_size = _plan_cost(cpts, self.causes, set(hubs), self.n_configs)
         n_hub = _prod([len(self.states[h]) for h in hubs])
-        too_large = table_size - self.n_configs * n_hub > max_table or any(
+        # a component whose joint table would exceed ``max_table`` contracts its block for
+        # each risk-factor evidence pattern directly (see ``_block``), so only the einsum
+        # axis limit forces the fallback
+        too_large = any(
             len(hubs) + len(rfs) + len(members) > EINSUM_AXES for members, rfs in groups
         )
+        self._direct = {
+            tuple(members)
+            for members, rfs in groups
+            if n_hub
+            * _prod([len(self.states[r]) for r in rfs])
+            * _prod([len(self.states[c]) for c in members])
+            > max_table // 8
+        }
+        del table_size
         groups.sort(key=lambda g: _prod([len(self.states[c]) for c in g[0]]))
         return hubs, groups, too_large
 
@@ -328,14 +342,20 @@ class EnumerationEngine:
         build = partial(joint_table, self.hubs, rfs, members, cpts, cards)
         return Component(tuple(members), tuple(rfs), self._base(k, members, rfs), build)
 
-    def _base_operands(self, members: list[str], rfs: list[str]) -> list[Any]:
-        """The interleaved einsum operands of ``base``: tables, prevalences, output axes."""
+    def _base_operands(
+        self, members: list[str], rfs: list[str], weights: Mapping[str, Array] | None = None
+    ) -> list[Any]:
+        """The interleaved einsum operands of ``base``: tables, prevalences, output axes.
+
+        ``weights`` replaces some prevalences (masked by risk-factor evidence).
+        """
         axes = {v: i for i, v in enumerate((*self.hubs, *rfs, *members))}
         ops: list[Any] = []
         for c in members:
             ops += [self._cpts[c].values, [axes[v] for v in (c, *self._cpts[c].parents)]]
         for r in rfs:
-            ops += [self.prevalence[r], [axes[r]]]
+            w = self.prevalence[r] if weights is None or r not in weights else weights[r]
+            ops += [w, [axes[r]]]
         for h in self.hubs:  # a hub none of the causes reads still indexes the output
             ops += [np.ones(len(self.states[h])), [axes[h]]]
         return [*ops, [axes[v] for v in (*self.hubs, *members)]]
@@ -451,6 +471,19 @@ class EnumerationEngine:
         found = cache.get(seen)
         if found is not None:
             return found
+        if comp.causes in self._direct:  # too large to tabulate: contract with masked weights
+            rfs = list(comp.risk_factors)
+            ops = self._base_operands(
+                list(comp.causes),
+                rfs,
+                {r: self._weights(evidence, r) for r in rfs if r in evidence},
+            )
+            direct: Array = np.einsum(*ops, optimize=self._paths[k]).reshape(self._n_hub, -1)
+            with self._lock:
+                if len(cache) * direct.size >= CACHE_NUMBERS:
+                    cache.pop(next(iter(cache)), None)
+                cache[seen] = direct
+            return direct
         clamped = dict(seen)
         index = tuple(clamped.get(i, slice(None)) for i in range(len(comp.risk_factors)))
         part = comp.table[(slice(None), *index, slice(None))]
@@ -602,7 +635,11 @@ def _updated_cpts(spec: ModelSpec, previous: EnumerationEngine | None) -> dict[s
         return cpts_for(spec)
     old, before = previous._cpts, _nodes(previous.spec)
     nodes = _nodes(spec)
-    fresh = cpts_for(spec, {k for k, n in nodes.items() if before.get(k) != n})
+    changed = {k for k, n in nodes.items() if before.get(k) != n}
+    if changed and any(c.prevalence for c in spec.causes):
+        # solved baselines couple the causes: any change can move every cause's table
+        changed |= set(spec.cause_ids)
+    fresh = cpts_for(spec, changed)
     out: dict[str, CPT] = {}
     for k in nodes:
         new = fresh.get(k)
@@ -611,8 +648,15 @@ def _updated_cpts(spec: ModelSpec, previous: EnumerationEngine | None) -> dict[s
     return out
 
 
-def _nodes(spec: ModelSpec) -> dict[str, RiskFactor | Cause | Finding]:
-    nodes: list[RiskFactor | Cause | Finding] = [*spec.risk_factors, *spec.causes, *spec.findings]
+def _nodes(spec: ModelSpec) -> dict[str, RiskFactor | Cause | Finding | CategoricalFinding]:
+    extra = [spec.presentation] if spec.presentation is not None else []
+    nodes: list[RiskFactor | Cause | Finding | CategoricalFinding] = [
+        *spec.risk_factors,
+        *spec.causes,
+        *spec.findings,
+        *spec.categorical,
+        *extra,
+    ]
     return {n.variable.id: n for n in nodes}
 
 

@@ -7,13 +7,13 @@ layout, where the last parent changes fastest.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from model.priors.spec import Cause, Finding, ModelSpec, RiskFactor
+from model.priors.spec import CategoricalFinding, Cause, Entry, Finding, ModelSpec, RiskFactor
 
 Array = NDArray[np.float64]
 
@@ -58,18 +58,28 @@ def risk_factor_cpt(rf: RiskFactor) -> CPT:
     return CPT(rf.variable.id, rf.variable.states, (), values / values.sum())
 
 
-def cause_cpt(cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, ...]]) -> CPT:
+def cause_cpt(
+    cause: Cause,
+    cards: dict[str, int],
+    states: dict[str, tuple[str, ...]],
+    baseline: Array | None = None,
+) -> CPT:
     """Logistic (proportional odds when graded) in the parents, or the explicit table.
+
+    ``baseline`` (P(state) at the reference, one per non-reference state) overrides the
+    spec's: a cause given by its ``prevalence`` needs the baseline the calibration solved.
 
     >>> from model.priors.loader import load_spec
     >>> spec = load_spec()
     >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
     >>> sts = {k: v.states for k, v in spec.variables.items()}
-    >>> cpt = cause_cpt(spec.causes[0], cards, sts)
+    >>> from model.inference.calibration import solved_baselines
+    >>> doms = spec.causes[0]
+    >>> cpt = cause_cpt(doms, cards, sts, solved_baselines(spec)[doms.variable.id])
     >>> cpt
     P(doms:2 | mileage_jump, warm_up, forefoot_transition)
     >>> cpt.values[1, :, 0, 0].round(3)  # P(doms) by mileage jump, warm-up done, no forefoot change
-    array([0.22 , 0.337, 0.458])
+    array([0.018, 0.032, 0.052])
     """
     var = cause.variable
     parents = cause.parents
@@ -85,7 +95,11 @@ def cause_cpt(cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, 
         column = np.zeros(cards[o.parent])
         column[states[o.parent].index(o.state)] = np.log(o.entry.value)
         shift = shift + column[tuple(index)]
-    base = np.array([e.value for e in cause.baseline], dtype=float)
+    if baseline is None:
+        if cause.prevalence:
+            raise ValueError(f"{var.id} is given by its prevalence: pass the solved baseline")
+        baseline = np.array([e.value for e in cause.baseline], dtype=float)
+    base = np.asarray(baseline, dtype=float)
     # P(Y >= k) at the reference for k = 1..K-1; the same log odds ratio shifts each.
     at_least = np.clip(np.cumsum(base[::-1])[::-1], 0.0, 1.0)
     cumulative = _sigmoid(logit(at_least)[:, None] + shift.reshape(1, -1))
@@ -119,6 +133,47 @@ def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple
     return CPT(finding.variable.id, finding.variable.states, parents, np.stack([p_no, 1.0 - p_no]))
 
 
+def categorical_cpt(
+    finding: CategoricalFinding, cards: dict[str, int], states: dict[str, tuple[str, ...]]
+) -> CPT:
+    """The ``average`` rule: the mean of the present linked causes' distributions, else the leak.
+
+    >>> from model.priors.loader import load_spec
+    >>> spec = load_spec()
+    >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
+    >>> sts = {k: v.states for k, v in spec.variables.items()}
+    >>> cpt = categorical_cpt(spec.categorical[0], cards, sts)
+    >>> bool(np.allclose(cpt.values.sum(axis=0), 1.0))
+    True
+    """
+    parents = finding.parents
+    shape = tuple(cards[p] for p in parents)
+    n = len(finding.variable.states)
+
+    def dist(entries: Sequence[Entry]) -> Array:
+        v: Array = np.array([e.value for e in entries], dtype=float)
+        out: Array = v / v.sum()
+        return out
+
+    total = np.zeros((n, *shape))
+    count = np.zeros(shape)
+    for axis, cid in enumerate(parents):
+        index: list[slice | None] = [None] * len(parents)
+        index[axis] = slice(None)
+        table = np.zeros((n, cards[cid]))
+        present = np.zeros(cards[cid])
+        for link in finding.links:
+            if link.cause == cid:
+                k = states[cid].index(link.state)
+                table[:, k] = dist(link.entries)
+                present[k] = 1.0
+        total = total + table[(slice(None), *index)]
+        count = count + present[tuple(index)]
+    leak = dist(finding.leak).reshape((n,) + (1,) * len(parents))
+    values = np.where(count > 0, total / np.maximum(count, 1.0), leak)
+    return CPT(finding.variable.id, finding.variable.states, parents, values)
+
+
 def all_cpts(spec: ModelSpec) -> list[CPT]:
     """Every table of the network in topological order (risk factors, causes, findings)."""
     return list(cpts_for(spec).values())
@@ -143,8 +198,17 @@ def cpts_for(spec: ModelSpec, nodes: Collection[str] | None = None) -> dict[str,
     out = {
         rf.variable.id: risk_factor_cpt(rf) for rf in spec.risk_factors if wanted(rf.variable.id)
     }
+    solved: Mapping[str, Array] = {}
+    if any(c.prevalence for c in spec.causes if wanted(c.variable.id)):
+        from model.inference.calibration import solved_baselines
+
+        solved = solved_baselines(spec)
     out.update(
-        {c.variable.id: cause_cpt(c, cards, states) for c in spec.causes if wanted(c.variable.id)}
+        {
+            c.variable.id: cause_cpt(c, cards, states, solved.get(c.variable.id))
+            for c in spec.causes
+            if wanted(c.variable.id)
+        }
     )
     out.update(
         {
@@ -153,4 +217,14 @@ def cpts_for(spec: ModelSpec, nodes: Collection[str] | None = None) -> dict[str,
             if wanted(f.variable.id)
         }
     )
+    out.update(
+        {
+            f.variable.id: categorical_cpt(f, cards, states)
+            for f in spec.categorical
+            if wanted(f.variable.id)
+        }
+    )
+    p = spec.presentation
+    if p is not None and wanted(p.variable.id):
+        out[p.variable.id] = finding_cpt(p, cards, states)
     return out

@@ -20,6 +20,7 @@ from model.priors.spec import (
     FINDING_STATES,
     LEVELS,
     Accuracy,
+    CategoricalFinding,
     Cause,
     Entry,
     Finding,
@@ -31,6 +32,7 @@ from model.priors.spec import (
     RedFlag,
     Reference,
     RiskFactor,
+    StateLink,
     Table,
     TableRow,
     TriageRule,
@@ -264,36 +266,50 @@ class _Reader:
                 if table is not None:
                     out.append(Cause(var, description, table=table))
                 continue
-            baseline = self.baseline(vid, t.get("baseline"), var)
+            if ("baseline" in t) == ("prevalence" in t):
+                self.p.add(
+                    "causes",
+                    vid,
+                    "give either `prevalence` (among runners who present, solved for the "
+                    "baseline) or `baseline` (at the reference, taken as it is), not both or neither",
+                )
+                continue
+            field = "prevalence" if "prevalence" in t else "baseline"
+            numbers = self.baseline(vid, t.get(field), var, field)
             ors = self.odds_ratios(vid, t.get("odds_ratios", {}), known)
-            if baseline is None or ors is None:
+            if numbers is None or ors is None:
                 continue
             try:
-                out.append(Cause(var, description, baseline, ors))
+                if field == "prevalence":
+                    out.append(Cause(var, description, (), ors, prevalence=numbers))
+                else:
+                    out.append(Cause(var, description, numbers, ors))
             except ValueError as err:
-                self.p.add("causes", f"{vid}.baseline", str(err))
+                self.p.add("causes", f"{vid}.{field}", str(err))
         return self.acyclic(out)
 
-    def baseline(self, vid: str, raw: Any, var: Variable) -> tuple[Entry, ...] | None:
+    def baseline(
+        self, vid: str, raw: Any, var: Variable, field: str = "baseline"
+    ) -> tuple[Entry, ...] | None:
         if len(var.states) == 2:
-            e = self.entry("causes", f"{vid}.baseline", raw)
+            e = self.entry("causes", f"{vid}.{field}", raw)
             return None if e is None else (e,)
         if not isinstance(raw, dict) or "value" in raw:
             self.p.add(
                 "causes",
-                f"{vid}.baseline",
+                f"{vid}.{field}",
                 f"expected one entry per state in {list(var.states[1:])}",
             )
             return None
         for s in sorted(set(raw) - set(var.states[1:])):
             self.p.add(
-                "causes", f"{vid}.baseline.{s}", f"unknown state; {one_of(s, var.states[1:])}"
+                "causes", f"{vid}.{field}.{s}", f"unknown state; {one_of(s, var.states[1:])}"
             )
         missing = [s for s in var.states[1:] if s not in raw]
         if missing:
-            self.p.add("causes", f"{vid}.baseline", f"missing state(s) {', '.join(missing)}")
+            self.p.add("causes", f"{vid}.{field}", f"missing state(s) {', '.join(missing)}")
             return None
-        entries = [self.entry("causes", f"{vid}.baseline.{s}", raw[s]) for s in var.states[1:]]
+        entries = [self.entry("causes", f"{vid}.{field}.{s}", raw[s]) for s in var.states[1:]]
         return (
             None if any(e is None for e in entries) else tuple(e for e in entries if e is not None)
         )
@@ -427,13 +443,34 @@ class _Reader:
 
     def findings(
         self, taken: set[str], causes: dict[str, Variable]
-    ) -> tuple[list[Finding], list[Accuracy]]:
-        out, checks = [], []
+    ) -> tuple[list[Finding], list[Accuracy], list[CategoricalFinding], Finding | None]:
+        out, checks, many = [], [], []
+        presentation: Finding | None = None
         for vid, t in self.tables("findings"):
             if vid in taken:
                 self.p.add("findings", vid, "id is already a risk factor or cause")
                 continue
+            flag = t.get("presentation", False)
+            if not isinstance(flag, bool):
+                self.p.add(
+                    "findings", f"{vid}.presentation", f"expected true or false, found {flag!r}"
+                )
+                continue
+            if isinstance(t.get("states"), list) and len(t["states"]) != 2:
+                found = None if flag else self.categorical(vid, t, causes)
+                if flag:
+                    self.p.add("findings", vid, "the presenting complaint must be no/yes")
+                if found is not None:
+                    many.append(found)
+                continue
             var = self.variable("findings", vid, t, "finding", FINDING_STATES)
+            if var is not None and var.states != FINDING_STATES:
+                self.p.add(
+                    "findings",
+                    f"{vid}.states",
+                    f"a two-state finding has states {list(FINDING_STATES)}, found {list(var.states)}",
+                )
+                continue
             leak = self.entry("findings", f"{vid}.leak", t.get("leak"))
             links_raw = t.get("causes")
             if var is not None:
@@ -448,9 +485,96 @@ class _Reader:
             links = self.links(vid, links_raw, causes, leak)
             if links is None:
                 continue
+            if flag:
+                if presentation is not None:
+                    self.p.add(
+                        "findings",
+                        f"{vid}.presentation",
+                        f"only one finding can be the presenting complaint; "
+                        f"{presentation.variable.id} already is",
+                    )
+                    continue
+                presentation = Finding(var, leak, links)
+                continue
             out.append(Finding(var, leak, links))
             checks.extend(self.accuracy(vid, t.get("reported_accuracy", {}), causes))
-        return out, checks
+        return out, checks, many, presentation
+
+    def distribution(
+        self, path: str, raw: Any, states: tuple[str, ...]
+    ) -> tuple[Entry, ...] | None:
+        """One entry per state, summing to one, at ``findings:path``."""
+        if not isinstance(raw, dict) or "value" in raw:
+            self.p.add("findings", path, f"expected one entry per state in {list(states)}")
+            return None
+        for s in sorted(set(raw) - set(states)):
+            self.p.add("findings", f"{path}.{s}", f"unknown state; {one_of(s, states)}")
+        missing = [s for s in states if s not in raw]
+        if missing:
+            self.p.add("findings", path, f"missing state(s) {', '.join(missing)}")
+            return None
+        entries = [self.entry("findings", f"{path}.{s}", raw[s]) for s in states]
+        if any(e is None for e in entries):
+            return None
+        out = tuple(e for e in entries if e is not None)
+        total = sum(e.value for e in out)
+        if abs(total - 1.0) > 1e-6:
+            self.p.add("findings", path, f"the distribution sums to {total:.6g}, expected 1")
+            return None
+        return out
+
+    def categorical(
+        self, vid: str, t: dict[str, Any], causes: dict[str, Variable]
+    ) -> CategoricalFinding | None:
+        """A many-state finding: ``rule``, a ``leak`` distribution, one distribution per cause."""
+        var = self.variable("findings", vid, t, "finding", ())
+        if var is None:
+            return None
+        rule = t.get("rule")
+        if rule != "average":
+            self.p.add("findings", f"{vid}.rule", f"unknown rule {rule!r}; valid: average")
+            return None
+        leak = self.distribution(f"{vid}.leak", t.get("leak"), var.states)
+        raw = t.get("causes")
+        if not isinstance(raw, dict) or not raw:
+            self.p.add("findings", f"{vid}.causes", "expected a table linking at least one cause")
+            return None
+        links, ok = [], leak is not None
+        for key, value in raw.items():
+            path = f"{vid}.causes.{quote(key)}"
+            cid, _, state = key.partition(".")
+            if cid not in causes:
+                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+                ok = False
+                continue
+            cstates = causes[cid].states
+            state = state or ("present" if len(cstates) == 2 else "")
+            if state not in cstates[1:]:
+                self.p.add(
+                    "findings",
+                    path,
+                    f"give one entry per state of {cid}: {', '.join(f'{cid}.{s}' for s in cstates[1:])}",
+                )
+                ok = False
+                continue
+            dist = self.distribution(path, value, var.states)
+            if dist is None:
+                ok = False
+                continue
+            links.append(StateLink(cid, state, dist))
+        for cid in dict.fromkeys(k.cause for k in links):
+            given = {k.state for k in links if k.cause == cid}
+            missing = [s for s in causes[cid].states[1:] if s not in given]
+            if missing:
+                self.p.add(
+                    "findings",
+                    f"{vid}.causes",
+                    f"{cid} is linked but state(s) {', '.join(missing)} have no entry",
+                )
+                ok = False
+        if not ok or leak is None:
+            return None
+        return CategoricalFinding(var, leak, tuple(links))
 
     def links(
         self, vid: str, raw: dict[str, Any], causes: dict[str, Variable], leak: Entry
@@ -686,7 +810,9 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
     rfs = reader.risk_factors()
     causes = reader.causes({k: v for k, v in reader.declared.items() if v.kind == "risk_factor"})
     cause_vars = {k: v for k, v in reader.declared.items() if v.kind == "cause"}
-    findings, accuracy = reader.findings(set(reader.declared), cause_vars)
+    findings, accuracy, categorical, presentation = reader.findings(
+        set(reader.declared), cause_vars
+    )
     rules, advice, cause_advice, advice_tags, red_flags = reader.triage(cause_vars)
     if problems.items:
         raise PriorsError(problems.items)
@@ -702,4 +828,6 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
         str(root),
         tuple(red_flags),
         advice_tags,
+        tuple(categorical),
+        presentation,
     )

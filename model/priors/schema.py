@@ -112,6 +112,18 @@ class Integer:
             _expected(self, value, path, out)
 
 
+@dataclass(frozen=True)
+class Boolean:
+    """``true`` or ``false``."""
+
+    what: str = "true or false"
+
+    def check(self, value: Any, path: str, out: list[Problem]) -> None:
+        """See ``Node.check``."""
+        if not isinstance(value, bool):
+            _expected(self, value, path, out)
+
+
 def _number(value: Any) -> bool:
     return (
         isinstance(value, int | float)
@@ -336,6 +348,7 @@ CAUSE = Fields(
         **VARIABLE_FIELDS,
         "description": Field(Text()),
         "baseline": Field(BASELINE),
+        "prevalence": Field(BASELINE),
         "odds_ratios": Field(Keyed('a table of "parent.state" entries', ENTRY)),
         "table": Field(CAUSE_TABLE),
     },
@@ -348,8 +361,10 @@ FINDING = Fields(
     "a finding",
     {
         **VARIABLE_FIELDS,
-        "leak": Field(ENTRY),
-        "causes": Field(Keyed("a table linking at least one cause", ENTRY)),
+        "rule": Field(Text('a combination rule ("average" for a many-state finding)')),
+        "presentation": Field(Boolean("true for the presenting complaint, always observed")),
+        "leak": Field(BASELINE),
+        "causes": Field(Keyed("a table linking at least one cause", BASELINE)),
         "reported_accuracy": Field(Keyed("a table of accuracy per cause", ACCURACY)),
     },
 )

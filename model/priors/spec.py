@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["probability", "odds_ratio"]
 Level = Literal["self_care", "see_clinician", "urgent", "emergency"]
@@ -186,9 +186,18 @@ class Cause:
     baseline: tuple[Entry, ...] = ()
     odds_ratios: tuple[OddsRatio, ...] = ()
     table: Table | None = None
+    prevalence: tuple[Entry, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.table is None:
+        if self.prevalence:
+            if len(self.prevalence) != len(self.variable.states) - 1:
+                raise ValueError(
+                    f"prevalence needs one entry per state in {list(self.variable.states[1:])}"
+                )
+            total = sum(e.value for e in self.prevalence)
+            if total >= 1.0:
+                raise ValueError(f"prevalences sum to {total:.6g}, expected < 1")
+        elif self.table is None:
             if len(self.baseline) != len(self.variable.states) - 1:
                 raise ValueError(
                     f"baseline needs one entry per state in {list(self.variable.states[1:])}"
@@ -233,6 +242,51 @@ class Finding:
 
     def __repr__(self) -> str:
         return f"P({self.variable.id}:2 | {', '.join(self.parents)})"
+
+
+@dataclass(frozen=True)
+class StateLink:
+    """P(each state of a many-state finding | only this cause, in ``state``, is present)."""
+
+    cause: str
+    state: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class CategoricalFinding:
+    """A finding with more than two states: per linked cause a distribution over its states.
+
+    Combined by the ``average`` rule: with linked causes present, P(finding | causes) is the
+    mean of their distributions (each present cause is equally likely to be the one that
+    sets the answer); with none present, the ``leak`` distribution. A cause whose
+    distribution leans away from a state therefore makes that state less likely, which a
+    noisy-OR link cannot do. Distributions are renormalised when one number is moved.
+    """
+
+    variable: Variable
+    leak: tuple[Entry, ...]
+    links: tuple[StateLink, ...]
+    rule: Literal["average"] = "average"
+
+    def __post_init__(self) -> None:
+        n = len(self.variable.states)
+        for what, entries in [("leak", self.leak), *((k.cause, k.entries) for k in self.links)]:
+            if len(entries) != n:
+                raise ValueError(
+                    f"{what}: expected one entry per state {list(self.variable.states)}"
+                )
+            total = sum(e.value for e in entries)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"{what}: the distribution sums to {total:.6g}, expected 1")
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Linked cause ids in file order."""
+        return tuple(dict.fromkeys(link.cause for link in self.links))
+
+    def __repr__(self) -> str:
+        return f"P({self.variable.id}:{len(self.variable.states)} | {', '.join(self.parents)})"
 
 
 @dataclass(frozen=True)
@@ -337,7 +391,12 @@ class ModelSpec:
     red_flags: tuple[RedFlag, ...] = ()
     advice_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The tags of each ``cause_advice`` text, by its key (untagged texts are absent)."""
+    categorical: tuple[CategoricalFinding, ...] = ()
+    presentation: Finding | None = None
     _entries: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
+    # numbers derived from the spec by model.inference (the solved baselines), filled on
+    # first need; never copied by ``with_values``, which gives it only a warm start
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_entries", {e.key: e for e in self._walk()})
@@ -349,7 +408,19 @@ class ModelSpec:
             yield from _cause_entries(cause)
         for finding in self.findings:
             yield from _finding_entries(finding)
+        for cat in self.categorical:
+            yield from _categorical_entries(cat)
+        if self.presentation is not None:
+            yield from _finding_entries(self.presentation)
         yield from (rule.threshold for rule in self.rules)
+
+    @cached_property
+    def network_findings(self) -> tuple[str, ...]:
+        """Every finding node of the network: the answers, then the presenting complaint."""
+        ids = [f.variable.id for f in self.findings] + [f.variable.id for f in self.categorical]
+        if self.presentation is not None:
+            ids.append(self.presentation.variable.id)
+        return tuple(ids)
 
     @cached_property
     def cause_ids(self) -> tuple[str, ...]:
@@ -359,16 +430,23 @@ class ModelSpec:
     @cached_property
     def variables(self) -> dict[str, Variable]:
         """Every variable by id: risk factors, then causes, then findings."""
-        nodes: list[RiskFactor | Cause | Finding] = [
+        nodes: list[RiskFactor | Cause | Finding | CategoricalFinding] = [
             *self.risk_factors,
             *self.causes,
             *self.findings,
+            *self.categorical,
         ]
         return {n.variable.id: n.variable for n in nodes}
 
     def parents(self, var_id: str) -> tuple[str, ...]:
         """The parents of a node in the network."""
-        nodes: list[Cause | Finding] = [*self.causes, *self.findings]
+        extra = [self.presentation] if self.presentation is not None else []
+        nodes: list[Cause | Finding | CategoricalFinding] = [
+            *self.causes,
+            *self.findings,
+            *self.categorical,
+            *extra,
+        ]
         for node in nodes:
             if node.variable.id == var_id:
                 return node.parents
@@ -421,6 +499,7 @@ class ModelSpec:
             return dataclasses.replace(
                 c,
                 baseline=tuple(swap(e) for e in c.baseline),
+                prevalence=tuple(swap(e) for e in c.prevalence),
                 odds_ratios=tuple(
                     dataclasses.replace(o, entry=swap(o.entry)) for o in c.odds_ratios
                 ),
@@ -436,11 +515,28 @@ class ModelSpec:
                 links=tuple(dataclasses.replace(k, entry=swap(k.entry)) for k in f.links),
             )
 
-        return dataclasses.replace(
+        def swap_categorical(f: CategoricalFinding) -> CategoricalFinding:
+            if not any(e.key in values for e in _categorical_entries(f)):
+                return f
+
+            def norm(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+                new = [swap(e) for e in entries]
+                total = sum(e.value for e in new) or 1.0
+                return tuple(dataclasses.replace(e, value=e.value / total) for e in new)
+
+            return dataclasses.replace(
+                f,
+                leak=norm(f.leak),
+                links=tuple(dataclasses.replace(k, entries=norm(k.entries)) for k in f.links),
+            )
+
+        new = dataclasses.replace(
             self,
             risk_factors=tuple(swap_rf(rf) for rf in self.risk_factors),
             causes=tuple(swap_cause(c) for c in self.causes),
             findings=tuple(swap_finding(f) for f in self.findings),
+            categorical=tuple(swap_categorical(f) for f in self.categorical),
+            presentation=None if self.presentation is None else swap_finding(self.presentation),
             rules=tuple(
                 dataclasses.replace(r, threshold=swap(r.threshold))
                 if r.threshold.key in values
@@ -448,9 +544,19 @@ class ModelSpec:
                 for r in self.rules
             ),
         )
+        if "baselines" in self.derived:  # a warm start for the calibration solver
+            new.derived["warm_start"] = self.derived["baselines"]
+        return new
+
+
+def _categorical_entries(finding: CategoricalFinding) -> Iterator[Entry]:
+    yield from finding.leak
+    for link in finding.links:
+        yield from link.entries
 
 
 def _cause_entries(cause: Cause) -> Iterator[Entry]:
+    yield from cause.prevalence
     yield from cause.baseline
     yield from (o.entry for o in cause.odds_ratios)
     if cause.table is not None:

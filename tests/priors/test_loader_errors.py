@@ -32,12 +32,28 @@ def first_or(data: Raw) -> tuple[str, str]:
     raise AssertionError("no odds ratios")
 
 
+def as_table(d: Raw) -> dict[str, Any]:
+    """Give acute compartment syndrome as an explicit table (the shipped file has odds ratios)."""
+    acs = d["acute_compartment_syndrome"]
+    for key in ("prevalence", "odds_ratios"):
+        acs.pop(key, None)
+    acs["table"] = {
+        "parents": ["recent_leg_trauma"],
+        "rows": {
+            "no": {"value": [0.9995, 0.0005], "source": "mcqueen2000"},
+            "yes": {"value": [0.98, 0.02], "source": "mcqueen2000"},
+        },
+    }
+    table: dict[str, Any] = acs["table"]
+    return table
+
+
 def set_dvt_baseline(field: str, value: Any) -> Callable[[Raw], None]:
     def change(d: Raw) -> None:
         if value is None:
-            del d["dvt"]["baseline"][field]
+            del d["dvt"]["prevalence"][field]
         else:
-            d["dvt"]["baseline"][field] = value
+            d["dvt"]["prevalence"][field] = value
 
     return change
 
@@ -55,55 +71,55 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         "probability_above_one",
         "causes",
         set_dvt_baseline("value", 1.5),
-        r"causes\.toml: dvt\.baseline: probability must lie in \[0, 1\], found 1\.5",
+        r"causes\.toml: dvt\.prevalence: probability must lie in \[0, 1\], found 1\.5",
     ),
     (
         "value_outside_range",
         "causes",
         set_dvt_baseline("range", [0.5, 0.6]),
-        r"dvt\.baseline: value [0-9.e-]+ lies outside its range \[0\.5, 0\.6\]",
+        r"dvt\.prevalence: value [0-9.e-]+ lies outside its range \[0\.5, 0\.6\]",
     ),
     (
         "missing_source",
         "causes",
         set_dvt_baseline("source", None),
-        r"dvt\.baseline\.source: source is missing",
+        r"dvt\.prevalence\.source: source is missing",
     ),
     (
         "unknown_reference",
         "causes",
         set_dvt_baseline("source", "smith1999"),
-        r"dvt\.baseline\.source: unknown reference 'smith1999'; valid: .*expert_estimate",
+        r"dvt\.prevalence\.source: unknown reference 'smith1999'; valid: .*expert_estimate",
     ),
     (
         "expert_without_reason",
         "causes",
-        lambda d: d["dvt"]["baseline"].update(source="expert_estimate", reason=""),
-        r"dvt\.baseline: source 'expert_estimate' needs a one-line 'reason'",
+        lambda d: d["dvt"]["prevalence"].update(source="expert_estimate", reason=""),
+        r"dvt\.prevalence: source 'expert_estimate' needs a one-line 'reason'",
     ),
     (
         "typo_in_field",
         "causes",
-        lambda d: d["dvt"]["baseline"].update(vlaue=1),
-        r"dvt\.baseline\.vlaue: unknown field; valid: value, range, source, reason, note \(did you mean 'value'\?\)",
+        lambda d: d["dvt"]["prevalence"].update(vlaue=1),
+        r"dvt\.prevalence\.vlaue: unknown field; valid: value, range, source, reason, note \(did you mean 'value'\?\)",
     ),
     (
         "range_not_a_pair",
         "causes",
         set_dvt_baseline("range", [0.1]),
-        r"dvt\.baseline\.range: expected \[low, high\], found \[0\.1\]",
+        r"dvt\.prevalence\.range: expected \[low, high\], found \[0\.1\]",
     ),
     (
         "value_not_a_number",
         "causes",
         set_dvt_baseline("value", "low"),
-        r"dvt\.baseline\.value: expected a number, found 'low'",
+        r"dvt\.prevalence\.value: expected a number, found 'low'",
     ),
     (
         "entry_not_a_table",
         "causes",
-        lambda d: d["dvt"].update(baseline=0.01),
-        r"dvt\.baseline: expected \{ value, range, source \}, found 0\.01",
+        lambda d: d["dvt"].update(prevalence=0.01),
+        r"dvt\.prevalence: expected \{ value, range, source \}, found 0\.01",
     ),
     (
         "unknown_parent_id",
@@ -152,8 +168,8 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
     (
         "graded_baseline_sums_to_one",
         "causes",
-        lambda d: d["calf_strain"]["baseline"]["grade_1"].update(value=0.99, range=[0.0, 1.0]),
-        r"calf_strain\.baseline: baseline probabilities sum to 1\.\d+, expected < 1",
+        lambda d: d["calf_strain"]["prevalence"]["grade_1"].update(value=0.99, range=[0.0, 1.0]),
+        r"calf_strain\.prevalence: prevalences sum to 1\.\d+, expected < 1",
     ),
     (
         "prevalence_sum",
@@ -240,15 +256,13 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
     (
         "table_row_missing",
         "causes",
-        lambda d: d["acute_compartment_syndrome"]["table"]["rows"].pop("yes"),
+        lambda d: as_table(d)["rows"].pop("yes"),
         r"acute_compartment_syndrome\.table\.rows\.yes: expected \{ value = \[2 probabilities for absent, present\] \}",
     ),
     (
         "table_row_not_a_distribution",
         "causes",
-        lambda d: d["acute_compartment_syndrome"]["table"]["rows"]["yes"].update(
-            value=[0.5, 0.6], range=[0.0, 1.0]
-        ),
+        lambda d: as_table(d)["rows"]["yes"].update(value=[0.5, 0.6], range=[0.0, 1.0]),
         r"acute_compartment_syndrome\.table\.rows\.yes: row sums to 1\.1, expected 1",
     ),
     (
@@ -387,5 +401,5 @@ def test_validate_command(priors_copy: Path, capsys: pytest.CaptureFixture[str])
     edit(priors_copy, "causes", set_dvt_baseline("value", 1.5))
     assert main(["validate", str(priors_copy)]) == 2
     err = capsys.readouterr().err
-    assert "dvt.baseline: probability must lie in [0, 1], found 1.5" in err
+    assert "dvt.prevalence: probability must lie in [0, 1], found 1.5" in err
     assert "Traceback" not in err

@@ -115,8 +115,8 @@ def draw_values(
     >>> from model import load_model
     >>> m = load_model()
     >>> v = draw_values(m, np.random.default_rng(0))
-    >>> m.spec.entries["causes:dvt.baseline"].value, round(v["causes:dvt.baseline"], 5)
-    (0.002, 0.00069)
+    >>> m.spec.entries["causes:dvt.prevalence"].value, round(v["causes:dvt.prevalence"], 5)
+    (0.005, 0.00509)
     """
     spec = model.spec
     fits = _fits(model)

@@ -1,0 +1,265 @@
+"""Solve the causes' baselines so that P(cause | presenting complaint) matches the priors.
+
+``causes.toml`` keeps, for most causes, the number a clinician recognises: the
+*presentation prevalence*, the share of runners who come with calf or lower-leg pain
+whose pain has that cause. The network needs a *population* baseline (P(cause) at the
+reference state of every parent, before anyone presents), which the presenting-complaint
+node ``spec.presentation`` (a leaky noisy-OR over every cause, always observed ``yes``)
+then raises to the presentation rate. This module finds those baselines.
+
+How it computes
+---------------
+With ``q_c(x) = (1 - s_c(x)) / (1 - leak)`` the complaint's noisy-OR factors,
+
+``P(no complaint) = (1 - leak) sum_r P(r) prod_g Phi_g(r_g)``,
+``Phi_g(r_g) = sum_{x_g} prod_{c in g} P(x_c | parents) q_c(x_c)``,
+
+where the groups ``g`` are causes joined by cause-to-cause edges and ``r`` the risk factors.
+``P(x_c, no complaint)`` keeps one group's cause axes, and
+``P(x_c | complaint) = (P(x_c) - P(x_c, no)) / (1 - P(no))``: exact, by einsum over the
+risk factors (no cause configuration is enumerated).
+
+The solver moves each cumulative log-odds ``logit P(state >= k)`` of a cause's baseline by
+the gap between the target and the current value divided by a per-coordinate secant slope,
+until every presentation prevalence is met to ``TOL`` (relative); with ``warm_start``
+(the baselines of a nearby spec, as ``ModelSpec.with_values`` gives) a few steps suffice.
+Without a presentation node the targets are plain marginal prevalences.
+
+>>> from model.priors.loader import load_spec
+>>> spec = load_spec()
+>>> given = presentation_marginals(spec, solved_baselines(spec))
+>>> target = spec.causes[0].prevalence[0].value
+>>> bool(abs(given[spec.causes[0].variable.id][1] - target) < 1e-8)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from model.errors import PriorsError
+from model.inference.tables import Array, cause_cpt
+from model.priors.spec import ModelSpec
+
+TOL = 1e-9  # on the cumulative log-odds: a relative error of about 1e-9
+MAX_STEPS = 100
+ANDERSON = 5
+
+
+def _logit(p: Array) -> Array:
+    return np.log(p) - np.log1p(-p)
+
+
+def _sigmoid(x: Array) -> Array:
+    out: Array = 0.5 * (1.0 + np.tanh(0.5 * x))
+    return out
+
+
+def _groups(spec: ModelSpec) -> list[list[str]]:
+    ids = list(spec.cause_ids)
+    root = {c: c for c in ids}
+
+    def find(c: str) -> str:
+        while root[c] != c:
+            c = root[c]
+        return c
+
+    for cause in spec.causes:
+        for p in cause.parents:
+            if p in root:
+                root[find(cause.variable.id)] = find(p)
+    out: dict[str, list[str]] = {}
+    for c in ids:
+        out.setdefault(find(c), []).append(c)
+    return list(out.values())
+
+
+class _Problem:
+    """The structure of one spec's calibration: axes, groups, complaint factors."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        variables = spec.variables
+        self.cards = {k: len(v.states) for k, v in variables.items()}
+        self.states = {k: v.states for k, v in variables.items()}
+        self.axis = {v: i for i, v in enumerate(variables)}
+        self.prevalence = {
+            rf.variable.id: np.array([e.value for e in rf.prevalence], dtype=float)
+            for rf in spec.risk_factors
+        }
+        self.groups = _groups(spec)
+        self.causes = {c.variable.id: c for c in spec.causes}
+        self.leak = 0.0
+        self.q: dict[str, Array] = {c: np.ones(self.cards[c]) for c in self.causes}
+        p = spec.presentation
+        if p is not None:
+            self.leak = p.leak.value
+            for link in p.links:
+                k = self.states[link.cause].index(link.state)
+                self.q[link.cause][k] = (1.0 - link.entry.value) / (1.0 - self.leak)
+        self.rfs = [
+            list(
+                dict.fromkeys(p for c in g for p in self.causes[c].parents if p not in self.causes)
+            )
+            for g in self.groups
+        ]
+        self._paths: dict[tuple[str, int], Any] = {}
+
+    def _einsum(self, key: tuple[str, int], *ops: Any) -> Array:
+        if key not in self._paths:
+            self._paths[key] = np.einsum_path(*ops, optimize="greedy")[0]
+        out: Array = np.einsum(*ops, optimize=self._paths[key])
+        return out
+
+    def marginals(self, baselines: Mapping[str, Array]) -> dict[str, Array]:
+        """P(cause state | complaint) for every cause, with these baselines."""
+        tables = {
+            c: cause_cpt(cause, self.cards, self.states, baselines.get(c)).values
+            for c, cause in self.causes.items()
+        }
+        with_q, prior = [], []
+        for g, (members, rfs) in enumerate(zip(self.groups, self.rfs, strict=True)):
+            ops_q: list[Any] = []
+            ops_1: list[Any] = []
+            for c in members:
+                axes = [self.axis[v] for v in (c, *self.causes[c].parents)]
+                shape = (-1,) + (1,) * (tables[c].ndim - 1)
+                ops_q += [tables[c] * self.q[c].reshape(shape), axes]
+                ops_1 += [tables[c], axes]
+            out = [self.axis[v] for v in (*rfs, *members)]
+            with_q.append(self._einsum(("q", g), *ops_q, out))
+            prior.append(self._einsum(("1", g), *ops_1, out))
+        phis = [
+            t.sum(axis=tuple(range(len(r), t.ndim))) for t, r in zip(with_q, self.rfs, strict=True)
+        ]
+        rf_ops: list[Any] = []
+        for r, v in self.prevalence.items():
+            rf_ops += [v, [self.axis[r]]]
+        result: dict[str, Array] = {}
+        prior_marginals: dict[str, Array] = {}
+        p_no = None
+        for g, members in enumerate(self.groups):
+            ops: list[Any] = [with_q[g], [self.axis[v] for v in (*self.rfs[g], *members)]]
+            for h, phi in enumerate(phis):
+                if h != g:
+                    ops += [phi, [self.axis[v] for v in self.rfs[h]]]
+            joint_no = (1.0 - self.leak) * self._einsum(
+                ("j", g), *ops, *rf_ops, [self.axis[m] for m in members]
+            )
+            own = [*prior[g].shape[: len(self.rfs[g])]]
+            weights = np.ones(own) if own else np.ones(())
+            for i, r in enumerate(self.rfs[g]):
+                index = [None] * len(own)
+                index[i] = slice(None)  # type: ignore[call-overload]
+                weights = weights * self.prevalence[r][tuple(index)]
+            joint = np.tensordot(weights, prior[g], axes=len(own)) if own else prior[g]
+            if p_no is None:
+                p_no = float(joint_no.sum())
+            for i, c in enumerate(members):
+                other = tuple(j for j in range(len(members)) if j != i)
+                prior_marginals[c] = np.asarray(joint.sum(axis=other))
+                result[c] = prior_marginals[c] - np.asarray(joint_no.sum(axis=other))
+        assert p_no is not None
+        if self.spec.presentation is None:  # no complaint: the targets are plain marginals
+            return prior_marginals
+        yes = 1.0 - p_no
+        return {c: v / yes for c, v in result.items()}
+
+
+def presentation_marginals(spec: ModelSpec, baselines: Mapping[str, Array]) -> dict[str, Array]:
+    """P(cause state | presenting complaint), risk factors summed out, for given baselines."""
+    return _Problem(spec).marginals(baselines)
+
+
+def _cumulative(p: Array) -> Array:
+    """P(state >= k) for k = 1..K-1 from the non-reference state probabilities."""
+    out: Array = np.cumsum(p[::-1])[::-1]
+    return out
+
+
+def solve(spec: ModelSpec, warm_start: Mapping[str, Array] | None = None) -> dict[str, Array]:
+    """The baseline of every cause given by its ``prevalence`` (see the module doc).
+
+    Raises
+    ------
+    PriorsError
+        When the prevalences cannot be reached (naming the causes that do not converge).
+    """
+    problem = _Problem(spec)
+    targets = {
+        c.variable.id: np.array([e.value for e in c.prevalence], dtype=float)
+        for c in spec.causes
+        if c.prevalence
+    }
+    fixed = {
+        c.variable.id: np.array([e.value for e in c.baseline], dtype=float)
+        for c in spec.causes
+        if not c.prevalence and c.table is None
+    }
+    want = {c: _logit(_cumulative(t)) for c, t in targets.items()}
+    names = list(targets)
+    sizes = [len(targets[c]) for c in names]
+    cuts = np.cumsum(sizes)[:-1]
+    guess = []
+    for c in names:
+        start = None if warm_start is None else warm_start.get(c)
+        ok = start is not None and len(start) == len(targets[c])
+        g = np.asarray(start, dtype=float) if ok else targets[c] * 0.5
+        guess.append(_logit(np.clip(_cumulative(g), 1e-12, 1 - 1e-12)))
+    x = np.concatenate(guess)
+    target = np.concatenate([want[c] for c in names])
+
+    def step(v: Array) -> Array:
+        parts = np.split(v, cuts)
+        baselines = {**fixed, **{c: _per_state(p) for c, p in zip(names, parts, strict=True)}}
+        got = problem.marginals(baselines)
+        f = np.concatenate(
+            [_logit(np.clip(_cumulative(got[c][1:]), 1e-300, 1 - 1e-16)) for c in names]
+        )
+        gap: Array = target - f
+        return gap
+
+    # Anderson acceleration of the fixed point x <- x + (target - f(x)), which alone
+    # converges linearly (about halving the gap per step, as the causes compete).
+    xs: list[Array] = []
+    rs: list[Array] = []
+    for _ in range(MAX_STEPS):
+        r = step(x)
+        if float(np.max(np.abs(r))) < TOL:
+            return {c: _per_state(p) for c, p in zip(names, np.split(x, cuts), strict=True)}
+        xs.append(x)
+        rs.append(r)
+        xs, rs = xs[-ANDERSON:], rs[-ANDERSON:]
+        if len(rs) > 1:
+            dr = np.array([rs[i + 1] - rs[i] for i in range(len(rs) - 1)]).T
+            dx = np.array([xs[i + 1] - xs[i] for i in range(len(xs) - 1)]).T
+            gamma = np.linalg.lstsq(dr, r, rcond=None)[0]
+            x = x + r - (dx + dr) @ gamma
+        else:
+            x = x + r
+        x = np.concatenate([np.minimum.accumulate(p) for p in np.split(x, cuts)])
+    bad = ", ".join(sorted(targets))
+    raise PriorsError(
+        [
+            f"{spec.source_dir}/causes.toml: the presentation prevalences of {bad} cannot all be "
+            f"reached with these risk factors and presentation strengths (no convergence)"
+        ]
+    )
+
+
+def _per_state(x: Array) -> Array:
+    cumulative = _sigmoid(x)
+    out: Array = cumulative - np.append(cumulative[1:], 0.0)
+    return out
+
+
+def solved_baselines(spec: ModelSpec) -> dict[str, Array]:
+    """The solved baselines of ``spec`` (computed once per spec, then kept in ``spec.derived``)."""
+    found: dict[str, Array] | None = spec.derived.get("baselines")
+    if found is None:
+        found = solve(spec, spec.derived.get("warm_start"))
+        spec.derived["baselines"] = found
+    return found
