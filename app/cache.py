@@ -1,6 +1,6 @@
 """Cache keys by content: the same numbers give the same key, whatever the object.
 
-``id(model)`` is not a key: an id is reused once an object is freed, so a cache keyed
+An object's ``id`` is not a key: it is reused once an object is freed, so a cache keyed
 on it can hand back another model's results.
 """
 

@@ -52,15 +52,6 @@ def entry_location(key: str) -> tuple[str, str, str] | None:
     return None
 
 
-def clamp(entry: Entry, value: float) -> float:
-    """``value`` held inside the entry's plausible range.
-
-    >>> clamp(Entry("k", 0.2, 0.1, 0.3, ("s",)), 0.9)
-    0.3
-    """
-    return min(max(value, entry.low), entry.high)
-
-
 def with_siblings(overrides: Mapping[str, float], after: Mapping[str, Entry]) -> dict[str, float]:
     """Add the co-varied prevalences of any overridden risk factor, rounded to sum to one.
 

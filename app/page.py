@@ -308,6 +308,8 @@ def _banner(level: str) -> tuple[Callable[..., Any], str]:
     if level in BANNERS:
         return BANNERS[level]
     order: list[str] = list(LEVELS)
+    if level not in order:
+        return BANNERS["urgent"]
     more = [lv for lv in BANNERS if lv in order and order.index(lv) >= order.index(level)]
     return BANNERS[more[-1] if more else "urgent"]
 

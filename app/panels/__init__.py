@@ -5,7 +5,7 @@ Only the open tab is drawn on a rerun: give a panel's widgets a ``key`` and
 ``persist_state="page"`` so that their values survive while another tab is open.
 Panels run inside an ``st.fragment`` (their own widgets rerun only the panel); a
 callback that changes the answers sets ``FULL_RERUN`` (below) so the page reruns.
-Cache a panel's results by content (``app.cache.model_key``), never by ``id(model)``.
+Cache a panel's results by content (``app.cache.model_key``), never by the object's ``id``.
 A panel receives the model in use (with any "Try a number" overrides applied) and the
 current answers (``{variable id: state}``, unanswered questions left out), draws with
 ``st.*`` calls, and returns nothing. Keep its computation in ``model/`` and cache it.
