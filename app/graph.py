@@ -34,6 +34,21 @@ def _q(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
+def wrap(text: str, width: int = 16) -> str:
+    r"""``text`` broken into DOT lines of about ``width`` characters, so that a rank stays narrow.
+
+    >>> wrap("Deep vein thrombosis (DVT)")
+    'Deep vein\\nthrombosis (DVT)'
+    """
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\\n".join(lines)
+
+
 def linked_part(spec: ModelSpec, answers: Mapping[str, str]) -> set[str]:
     """The answered questions and the causes they are linked to (what an answer can move).
 
@@ -69,8 +84,8 @@ def network_dot(
     keep = set(variables) if whole else linked
     lines = [
         "digraph calfdx {",
-        '  rankdir=TB; nodesep=0.25; ranksep=0.9; bgcolor="transparent"; newrank=true;',
-        '  node [fontname="Helvetica", fontsize=16, style="filled,rounded", shape=box, '
+        '  rankdir=TB; nodesep=0.18; ranksep=0.7; bgcolor="transparent"; newrank=true;',
+        '  node [fontname="Helvetica", fontsize=14, style="filled,rounded", shape=box, '
         'fillcolor="#f4f6f8", color="#8a96a3", margin="0.15,0.06"];',
         '  edge [color="#9aa5b1", arrowsize=0.6];',
     ]
@@ -100,12 +115,12 @@ def network_dot(
                 nodes.append(
                     node(
                         vid,
-                        f"{var.label}\\n{short_pct(p)}",
+                        f"{wrap(var.label)}\\n{short_pct(p)}",
                         f', shape=ellipse, fillcolor="{shade(p)}", fontcolor="{font}"',
                     )
                 )
             else:
-                nodes.append(node(vid, var.label))
+                nodes.append(node(vid, wrap(var.label)))
         lines.append("  { rank=same; " + " ".join(nodes) + " }")
     for vid in variables:
         for parent in spec.parents(vid):

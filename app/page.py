@@ -437,7 +437,8 @@ def network_ui(model: DiagnosticModel, d: Diagnosis, answers: Mapping[str, str])
         + "Risk factors at the top, causes in the middle (darker red is more likely), "
         "findings below; answered questions have a thick blue border."
     )
-    st.graphviz_chart(graph.network_dot(model.spec, d, answers, whole=whole), width="stretch")
+    dot = graph.network_dot(model.spec, d, answers, whole=whole)
+    st.graphviz_chart(dot, width="content" if whole else "stretch")  # whole: readable, scrolls
 
 
 def _follow_top(key: str, top: str) -> None:
