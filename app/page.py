@@ -363,13 +363,12 @@ def runner_ui(d: Diagnosis) -> None:
         "Out of runners who answer as you did, how many would have each cause. "
         "More than one can be true at once."
     )
-    st.markdown(views.RUNNER_CSS + views.runner_list(d), unsafe_allow_html=True)
+    st.markdown(views.runner_list(d), unsafe_allow_html=True)
     rest = d.causes[6:]
     if rest:
         with st.expander(f"Less likely ({len(rest)} more)"):
             st.markdown(
-                views.RUNNER_CSS
-                + views.runner_list(Diagnosis(d.evidence, rest, d.triage), len(rest)),
+                views.runner_list(Diagnosis(d.evidence, rest, d.triage), len(rest)),
                 unsafe_allow_html=True,
             )
     st.caption(
@@ -617,7 +616,7 @@ def main() -> None:
     """Draw the explorer."""
     st.set_page_config(page_title="calfdx: calf pain explorer", page_icon="🦵", layout="wide")
     priors = priors_dir(sys.argv[1:])
-    st.markdown(TIGHTER_TOP, unsafe_allow_html=True)
+    st.markdown(TIGHTER_TOP + views.RUNNER_CSS, unsafe_allow_html=True)  # both views
     try:
         base = get_model(priors)
     except PriorsError as err:
