@@ -7,7 +7,7 @@ PRIORS ?= priors
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test check lint typecheck pytest browser-deps bench clean
+.PHONY: install run notebook test check lint typecheck pytest browser-deps bench bench-browser clean
 
 install: $(STAMP)
 
@@ -27,6 +27,15 @@ run: install
 	$(BIN)/streamlit run app/explorer.py --server.port $(PORT) --server.headless true \
 	  --browser.gatherUsageStats false -- --priors $(PRIORS)
 
+# JupyterLab from the project's venv, installed on first use (the `notebook` extra).
+NOTEBOOK_STAMP := $(VENV)/.notebook-installed
+$(NOTEBOOK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench,notebook]'
+	touch $(NOTEBOOK_STAMP)
+
+notebook: $(NOTEBOOK_STAMP)
+	$(BIN)/jupyter lab notebooks/sensitivity_analysis.ipynb
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,6 +54,10 @@ check: lint typecheck
 
 bench: install
 	$(BIN)/python bench/run_benchmarks.py
+
+# Click-to-settled time of the explorer in Debian's chromium (Playwright).
+bench-browser: install browser-deps
+	$(BIN)/python bench/bench_browser.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

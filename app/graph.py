@@ -1,7 +1,7 @@
 """The network as Graphviz DOT text for ``st.graphviz_chart`` (no pygraphviz needed).
 
-Risk factors on the left, causes in the middle shaded by their posterior, findings on
-the right; answered nodes get a thick border and their answer in the label.
+Top to bottom: risk factors, the causes in one rank shaded by their posterior, the
+findings; answered nodes get a thick border and their answer in the label.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from model import Diagnosis
+from model.interfaces.questionnaire import answer_text
+from model.interfaces.wording import short_pct
 from model.priors.spec import ModelSpec
 
 
@@ -32,37 +34,68 @@ def _q(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def network_dot(
-    spec: ModelSpec, d: Diagnosis, answers: Mapping[str, str], answered_only: bool = False
-) -> str:
-    """DOT text of the network, causes shaded by posterior, evidence marked.
+def wrap(text: str, width: int = 16) -> str:
+    r"""``text`` broken into DOT lines of about ``width`` characters, so that a rank stays narrow.
 
-    With ``answered_only`` the unanswered risk factors and findings are left out, which
-    keeps the drawing small once a few questions are answered.
+    >>> wrap("Deep vein thrombosis (DVT)")
+    'Deep vein\\nthrombosis (DVT)'
+    """
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\\n".join(lines)
+
+
+def linked_part(spec: ModelSpec, answers: Mapping[str, str]) -> set[str]:
+    """The answered questions and the causes they are linked to (what an answer can move).
+
+    >>> from model import load_model
+    >>> sorted(linked_part(load_model().spec, {"palpable_gap": "yes"}))
+    ['achilles_rupture', 'calf_strain', 'myofascial_tightness', 'palpable_gap']
+    """
+    keep = set(answers)
+    for vid in answers:
+        keep.update(p for p in spec.parents(vid) if spec.variables[p].kind == "cause")
+    for cause in spec.causes:
+        if any(p in answers for p in cause.parents):
+            keep.add(cause.variable.id)
+    return keep
+
+
+def network_dot(
+    spec: ModelSpec, d: Diagnosis, answers: Mapping[str, str], whole: bool = False
+) -> str:
+    """DOT text of the network, top to bottom: risk factors, causes in one rank, findings.
+
+    Causes are shaded by their posterior and answered nodes marked. Unless ``whole``, only
+    the linked part of the answers is drawn (``linked_part``; with no answers, the causes).
 
     >>> from model import load_model
     >>> m = load_model()
     >>> dot = network_dot(m.spec, m.diagnose({"bruising": "yes"}), {"bruising": "yes"})
-    >>> dot.startswith("digraph") and '"bruising"' in dot and "penwidth=3" in dot
-    True
+    >>> '"bruising"' in dot and "penwidth=3" in dot and "rank=same" in dot, '"cramping"' in dot
+    (True, False)
     """
     variables = spec.variables
+    linked = linked_part(spec, answers) if answers else set(spec.cause_ids)
+    keep = set(variables) if whole else linked
     lines = [
         "digraph calfdx {",
-        '  rankdir=LR; nodesep=0.08; ranksep=1.2; bgcolor="transparent";',
-        '  node [fontname="Helvetica", fontsize=11, style="filled,rounded", shape=box, '
-        'fillcolor="#f4f6f8", color="#8a96a3"];',
-        '  edge [color="#b8c0c8", arrowsize=0.5];',
+        '  rankdir=TB; nodesep=0.18; ranksep=0.7; bgcolor="transparent"; newrank=true;',
+        '  node [fontname="Helvetica", fontsize=14, style="filled,rounded", shape=box, '
+        'fillcolor="#f4f6f8", color="#8a96a3", margin="0.15,0.06"];',
+        '  edge [color="#9aa5b1", arrowsize=0.6];',
     ]
-    shown: set[str] = set()
 
-    def node(vid: str, label: str, extra: str = "") -> None:
-        shown.add(vid)
+    def node(vid: str, label: str, extra: str = "") -> str:
         answer = answers.get(vid)
         if answer is not None:
-            label += f"\\n= {variables[vid].state_label(answer)}"
+            label += f"\\n= {answer_text(spec, vid, answer).split(': ', 1)[1]}"
             extra += ', penwidth=3, color="#1f4e79", fillcolor="#dbe9f6"'
-        lines.append(f"  {_q(vid)} [label={_q(label)}{extra}];")
+        return f"{_q(vid)} [label={_q(label)}{extra}];"
 
     groups = (
         ("risk factors", [rf.variable.id for rf in spec.risk_factors]),
@@ -70,27 +103,28 @@ def network_dot(
         ("findings", [f.variable.id for f in spec.findings]),
     )
     for name, ids in groups:
-        lines.append(
-            f"  subgraph {_q('cluster_' + name)} {{ label={_q(name.capitalize())}; "
-            'color="#dde3e8"; fontname="Helvetica"; fontsize=12;'
-        )
-        for vid in ids:
+        shown = [v for v in ids if v in keep]
+        if not shown:
+            continue
+        nodes = []
+        for vid in shown:
             var = variables[vid]
             if name == "causes":
                 p = d.probability(vid)
-                fill = shade(p)
                 font = "white" if p >= 0.5 else "black"
-                node(
-                    vid,
-                    f"{var.label}\\n{p:.0%}",
-                    f', shape=ellipse, fillcolor="{fill}", fontcolor="{font}"',
+                nodes.append(
+                    node(
+                        vid,
+                        f"{wrap(var.label)}\\n{short_pct(p)}",
+                        f', shape=ellipse, fillcolor="{shade(p)}", fontcolor="{font}"',
+                    )
                 )
-            elif not answered_only or vid in answers:
-                node(vid, var.label)
-        lines.append("  }")
+            else:
+                nodes.append(node(vid, wrap(var.label)))
+        lines.append("  { rank=same; " + " ".join(nodes) + " }")
     for vid in variables:
         for parent in spec.parents(vid):
-            if vid in shown and parent in shown:
+            if vid in keep and parent in keep:
                 lines.append(f"  {_q(parent)} -> {_q(vid)};")
     lines.append("}")
     return "\n".join(lines)

@@ -38,7 +38,7 @@ def entry_location(key: str) -> tuple[str, str, str] | None:
     stem, parts = split_key(key)
     if stem not in ("risk_factors", "causes", "findings") or len(parts) < 2:
         return None
-    if stem == "causes" and parts[1] not in ("baseline", "odds_ratios"):
+    if stem == "causes" and parts[1] not in ("baseline", "prevalence", "odds_ratios"):
         return None  # full-table rows are lists
     if len(parts) == 2:
         return stem, parts[0], parts[1]

@@ -1,12 +1,18 @@
-"""calfdx what-if explorer: answer what you know and watch the picture change.
+"""calfdx explorer: answer what you know and watch the picture change.
 
 Run with ``make run`` or ``streamlit run app/explorer.py -- --priors DIR`` (which calls
 ``main`` here).
 
+The sidebar asks in a clinician's order (safety check, what happened, background:
+``model.interfaces.questionnaire``); the triage banner sits above everything. The main
+area has two views, chosen in the URL (``?view=expert``): for runners, plain words and
+"about 1 in 8"; for clinicians, ids, log-odds, intervals, sources and the what-if tabs.
+
 This page only draws: ``*_ui()`` functions draw widgets and return plain values, the
 numbers come from ``model/`` through the cached ``get_model`` and ``diagnose``, and the
 tables and chart data from the pure helpers in ``app/views.py``, ``app/graph.py`` and
-``app/overrides.py``. Extra tabs plug in through ``app/panels/``.
+``app/overrides.py``. Extra tabs plug in through ``app/panels/``. Each tab draws in an
+``st.fragment``, so a widget inside it reruns only that tab.
 """
 
 from __future__ import annotations
@@ -25,10 +31,14 @@ import streamlit as st
 from app import charts, graph, views
 from app import overrides as ov
 from app import state as qs
-from app.panels import EXTRA_PANELS
+from app.panels import EXTRA_PANELS, FULL_RERUN
 from model import DISCLAIMER, Diagnosis, DiagnosticModel, EvidenceError, PriorsError, load_model
+from model.interfaces.case import CaseError, case_json, parse_case
+from model.interfaces.questionnaire import question_groups, summary
+from model.interfaces.report import build_report
+from model.interfaces.version import model_version
 from model.priors.loader import DEFAULT_PRIORS
-from model.priors.spec import Entry, ModelSpec, Variable
+from model.priors.spec import LEVELS, Entry, ModelSpec, Variable
 from model.triage import Triage
 
 Overrides = tuple[tuple[str, float], ...]
@@ -40,13 +50,20 @@ TIGHTER_TOP = (
 OVERRIDES = "overrides"
 PINNED = "pinned_answers"
 CHART_DATA = "causes"
-VIEW = "view"  # the open tab's title (widgets in tabs persist_state="page": kept while hidden)
+TAB = "tab"  # the open tab's title (widgets in tabs persist_state="page": kept while hidden)
+VIEW = "view"  # the URL parameter and widget key of the runner / expert switch
+VIEWS = {"runner": "For runners: plain words", "expert": "For clinicians: numbers and sources"}
+CASE_UPLOAD = "case_upload"
+CASE_ERROR = "case_error"
+REPORT_DRAWS = 100  # the explorer's report: half the CLI's draws, about half a second
+# Banner style per level, most urgent first; a level the priors add gets the nearest style.
 BANNERS = {
     "emergency": (st.error, ":material/e911_emergency:"),
     "urgent": (st.error, ":material/emergency:"),
     "see_clinician": (st.warning, ":material/warning:"),
     "self_care": (st.success, ":material/check_circle:"),
 }
+ALARMING = ("emergency", "urgent")  # drawn above the title
 
 
 def priors_dir(argv: Sequence[str]) -> str:
@@ -60,7 +77,7 @@ def priors_dir(argv: Sequence[str]) -> str:
 # --- cached computation (everything here calls model/ only) -----------------------------
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def get_model(priors: str, overrides: Overrides = ()) -> DiagnosticModel:
     """The model from a priors folder, with some numbers overridden (one per combination)."""
     if not overrides:
@@ -116,7 +133,7 @@ def ranked_chart(n_causes: int) -> alt.LayerChart:
         .transform_filter(alt.datum.scenario == views.NOW)
         .encode(
             x="probability:Q",
-            text=alt.Text("probability:Q", format=".0%"),
+            text=alt.Text("label:N"),  # views.short_pct: 0.5% is not "0%"
             color=alt.value("#333333"),
         )
     )
@@ -131,6 +148,15 @@ def ranked_chart(n_causes: int) -> alt.LayerChart:
     return chart
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def intervals(priors: str, overrides: Overrides, evidence: Evidence) -> pd.DataFrame:
+    """90% intervals of every cause (``propagate``, ``REPORT_DRAWS`` draws)."""
+    from model.analysis.sensitivity import propagate
+
+    u = propagate(get_model(priors, overrides), dict(evidence), REPORT_DRAWS, thresholds=False)
+    return u.to_frame()
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def ranked_chart_spec(n_causes: int) -> dict[str, Any]:
     """``ranked_chart`` as Vega-Lite, built once (see ``app/charts.py``)."""
@@ -141,12 +167,14 @@ def ranked_chart_spec(n_causes: int) -> dict[str, Any]:
 
 
 def _init_answers(spec: ModelSpec) -> None:
-    """Seed the question widgets from the URL on the first run of a session."""
+    """Seed the question widgets and the view from the URL on the first run of a session."""
     if "answers_loaded" in st.session_state:
         return
-    from_url = qs.answers_from_params(st.query_params.to_dict(), spec.variables)
+    params = st.query_params.to_dict()
+    from_url = qs.answers_from_params(params, spec.variables)
     for vid in spec.variables:
         st.session_state.setdefault(qs.widget_key(vid), from_url.get(vid, qs.UNKNOWN))
+    st.session_state.setdefault(VIEW, "expert" if params.get(VIEW) == "expert" else "runner")
     st.session_state["answers_loaded"] = True
 
 
@@ -155,37 +183,119 @@ def _reset_answers(ids: Sequence[str]) -> None:
         st.session_state[qs.widget_key(vid)] = qs.UNKNOWN
 
 
+def _open_case(spec: ModelSpec) -> None:
+    """Callback of the case upload: put the file's answers into the question widgets."""
+    upload = st.session_state.get(CASE_UPLOAD)
+    st.session_state.pop(CASE_ERROR, None)
+    if upload is None:
+        return
+    try:
+        answers = parse_case(
+            upload.getvalue().decode("utf-8", "replace"), spec.variables, upload.name
+        )
+    except CaseError as err:
+        st.session_state[CASE_ERROR] = str(err)
+        return
+    for vid in spec.variables:
+        if spec.variables[vid].kind != "cause":
+            st.session_state[qs.widget_key(vid)] = answers.get(vid, qs.UNKNOWN)
+
+
 def _labeller(var: Variable) -> Callable[[str], str]:
     return lambda s: qs.option_label(var, s)
 
 
 def questions_ui(spec: ModelSpec) -> dict[str, str]:
-    """The two groups of questions in the sidebar; returns the answered ones."""
+    """The questions in the sidebar, in three groups; returns the answered ones.
+
+    Safety check first (open), then what happened, then background; each group is
+    collapsible and, once answered, summarised under its header.
+    """
     _init_answers(spec)
-    groups = (
-        ("About you and your training", [rf.variable for rf in spec.risk_factors]),
-        ("What you notice", [f.variable for f in spec.findings]),
-    )
-    ids = [v.id for _, vs in groups for v in vs]
+    groups = [g for g in question_groups(spec) if g.ids]
+    ids = [v for g in groups for v in g.ids]
+    session = st.session_state.to_dict()
+    before = qs.answers_from_widgets(session, ids)
     st.sidebar.header("Your answers")
     st.sidebar.caption("Leave a question at Unknown if you are not sure.")
     st.sidebar.button("Reset all answers", on_click=_reset_answers, args=(ids,), type="secondary")
-    for title, group in groups:
-        with st.sidebar.expander(title, expanded=True):
-            for var in group:
+    for number, group in enumerate(groups, 1):
+        answered = sum(v in before for v in group.ids)
+        first_open = number == 1 or answered > 0
+        with st.sidebar.expander(
+            f"**{number}. {group.title}**", expanded=first_open, key=f"group__{group.key}"
+        ):
+            st.caption(group.hint)
+            for vid in group.ids:
+                var = spec.variables[vid]
                 options: list[str] = [qs.UNKNOWN, *var.states]
                 st.radio(
                     var.question or var.label,
                     options,
-                    key=qs.widget_key(var.id),
+                    key=qs.widget_key(vid),
                     format_func=_labeller(var),
                     horizontal=True,
                 )
-    answers = qs.answers_from_widgets(st.session_state.to_dict(), ids)
+        line = summary(spec, group, qs.answers_from_widgets(st.session_state.to_dict(), group.ids))
+        if line:
+            st.sidebar.caption(f"{answered or len(line.split('; '))} answered: {line}")
+    return qs.answers_from_widgets(st.session_state.to_dict(), ids)
+
+
+def sync_url(answers: Mapping[str, str], view: str) -> None:
+    """Keep the URL in step: one parameter per answer, and ``view=expert`` when chosen."""
     params = qs.params_from_answers(answers)
+    if view == "expert":
+        params[VIEW] = view
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
-    return answers
+
+
+def case_ui(model: DiagnosticModel, answers: Mapping[str, str]) -> None:
+    """Save the case, open a saved one, and download the report for a clinician."""
+    st.sidebar.subheader("Take it with you")
+    version = model_version(model.spec)
+    st.sidebar.download_button(
+        "Report for your clinician (HTML)",
+        data=partial(build_report, model, dict(answers), REPORT_DRAWS),
+        file_name="calfdx-report.html",
+        mime="text/html",
+        key="download_report",
+        on_click="ignore",
+        icon=":material/description:",
+        help="One printable page: your answers, the advice and the numbers and sources behind it.",
+    )
+    st.sidebar.download_button(
+        "Save these answers (JSON)",
+        data=case_json(answers, version),
+        file_name="calfdx-case.json",
+        mime="application/json",
+        key="download_case",
+        on_click="ignore",
+        icon=":material/save:",
+    )
+    st.sidebar.file_uploader(
+        "Open saved answers",
+        type=["json"],
+        key=CASE_UPLOAD,
+        on_change=_open_case,
+        args=(model.spec,),
+    )
+    if CASE_ERROR in st.session_state:
+        st.sidebar.error(st.session_state[CASE_ERROR])
+
+
+def view_ui() -> str:
+    """The runner / expert switch; returns ``runner`` or ``expert``."""
+    choice: str = st.radio(
+        "View",
+        list(VIEWS),
+        format_func=VIEWS.__getitem__,
+        key=VIEW,
+        horizontal=True,
+        label_visibility="collapsed",
+    )
+    return choice
 
 
 def chart_ui(d: Diagnosis) -> None:
@@ -193,27 +303,48 @@ def chart_ui(d: Diagnosis) -> None:
     charts.draw(ranked_chart_spec(len(d.causes)), {CHART_DATA: views.chart_data(d)})
 
 
-def triage_ui(t: Triage, spec: ModelSpec) -> None:
-    """The banner at the top: level, reasons, advice, and the decision-support statement."""
-    show, icon = BANNERS[t.level]
-    now, tips = views.split_advice(t, spec)
-    reasons = "\n".join(f"- {r}" for r in t.reasons)
-    advice = "\n".join(f"- {a}" for a in now)
-    title = f"**{t.title.upper()}**" if t.level == "emergency" else f"**{t.title}**"
-    show(f"{title}\n\n{reasons}\n\n**What to do**\n\n{advice}", icon=icon)
-    if tips:
-        with st.expander(f"Meanwhile: advice for the most likely causes ({len(tips)})"):
-            st.markdown("\n".join(f"- {a}" for a in tips))
+def _banner(level: str) -> tuple[Callable[..., Any], str]:
+    """The banner style of a level: its own, else the nearest more urgent one known."""
+    if level in BANNERS:
+        return BANNERS[level]
+    order: list[str] = list(LEVELS)
+    if level not in order:
+        return BANNERS["urgent"]
+    more = [lv for lv in BANNERS if lv in order and order.index(lv) >= order.index(level)]
+    return BANNERS[more[-1] if more else "urgent"]
+
+
+def triage_ui(t: Triage, spec: ModelSpec, plain: bool) -> None:
+    """The banner: level, reasons and what to do now; then the meanwhile lines.
+
+    The clinician view (``plain`` false) also offers the numbers behind the level.
+    """
+    show, icon = _banner(t.level)
+    title = t.title.upper() if t.level == "emergency" else t.title
+    text = f"**{title}**\n\n" + "\n".join(f"- {r}" for r in t.reasons)
+    if t.action:
+        text += "\n\n**What to do now**\n\n" + "\n".join(f"- {a}" for a in t.action)
+    with st.container(key=f"banner_{t.level}"):
+        show(text, icon=icon)
+    if t.meanwhile:
+        with st.expander(f"Meanwhile: advice for the most likely causes ({len(t.meanwhile)})"):
+            st.markdown("\n".join(f"- {a}" for a in t.meanwhile))
+    if not plain and t.details:
+        with st.expander("The numbers behind the level"):
+            st.markdown("\n".join(f"- {d}" for d in t.details))
     st.caption(DISCLAIMER)
 
 
-def overrides_notice_ui(model: DiagnosticModel, overrides: Mapping[str, float]) -> None:
-    """Say plainly, above everything, that some numbers are being tried."""
+def overrides_notice_ui(base: DiagnosticModel, overrides: Mapping[str, float]) -> None:
+    """Say plainly, above everything, that some numbers are being tried.
+
+    The file's value comes from ``base`` (the model as the priors files have it).
+    """
     if not overrides:
         return
-    entries = model.spec.entries
+    entries = base.spec.entries
     items = "; ".join(
-        f"{views.entry_label(model.spec, k)} = {v:.4g} (file: {entries[k].value:.4g})"
+        f"{views.entry_label(base.spec, k)} = {v:.4g} (file: {entries[k].value:.4g})"
         for k, v in overrides.items()
     )
     st.info(
@@ -223,12 +354,38 @@ def overrides_notice_ui(model: DiagnosticModel, overrides: Mapping[str, float]) 
     )
 
 
-def causes_ui(d: Diagnosis, model: DiagnosticModel) -> None:
-    """The ranked causes as a table of numbers, and the strain grades."""
+def runner_ui(d: Diagnosis) -> None:
+    """The runner's view: the likely causes in words and bars."""
+    st.subheader("What is most likely")
+    st.caption(
+        "Out of runners who answer as you did, how many would have each cause. "
+        "More than one can be true at once."
+    )
+    st.markdown(views.runner_list(d), unsafe_allow_html=True)
+    rest = d.causes[6:]
+    if rest:
+        with st.expander(f"Less likely ({len(rest)} more)"):
+            st.markdown(
+                views.runner_list(Diagnosis(d.evidence, rest, d.triage), len(rest)),
+                unsafe_allow_html=True,
+            )
+    st.caption(
+        "Switch to the clinicians' view for the exact numbers, their sources and the what-if tools."
+    )
+
+
+def causes_ui(priors: str, overrides: Overrides, d: Diagnosis, model: DiagnosticModel) -> None:
+    """The ranked causes as a table of numbers (90% intervals on request), and the grades."""
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**The numbers**")
-        st.table(views.ranking_table(d))
+        shown = st.toggle(
+            "Show 90% intervals (every prior number drawn across its range; about a second)",
+            key="causes_intervals",
+            persist_state="page",
+        )
+        frame = intervals(priors, overrides, qs.evidence_key(d.evidence)) if shown else None
+        st.table(views.ranking_table(d, frame))
     with right:
         st.markdown("**Calf strain by grade**")
         st.table(
@@ -270,34 +427,50 @@ def compare_ui(
 
 
 def network_ui(model: DiagnosticModel, d: Diagnosis, answers: Mapping[str, str]) -> None:
-    """The network drawn with causes shaded by their probability now."""
-    only = st.toggle(
-        "Show only the questions you answered", key="network_only", persist_state="page"
-    )
+    """The network, top to bottom, causes shaded by their probability now."""
+    whole = st.toggle("Show the whole network", key="network_whole", persist_state="page")
     st.caption(
-        "Causes are shaded by their probability with your answers (darker red is more likely); answered questions have a thick blue border."
+        ("The whole network. " if whole else "Only what your answers are linked to. ")
+        + "Risk factors at the top, causes in the middle (darker red is more likely), "
+        "findings below; answered questions have a thick blue border."
     )
-    st.graphviz_chart(
-        graph.network_dot(model.spec, d, answers, answered_only=only), width="stretch"
-    )
+    dot = graph.network_dot(model.spec, d, answers, whole=whole)
+    st.graphviz_chart(dot, width="content" if whole else "stretch")  # whole: readable, scrolls
 
 
-def numbers_ui(priors: str, overrides: Overrides, model: DiagnosticModel) -> None:
-    """The numbers behind a chosen cause, with their sources and ranges."""
+def _follow_top(key: str, top: str) -> None:
+    """Let a cause box follow the most likely cause until the user picks one."""
+    picked = f"{key}__picked"
+    if not st.session_state.get(picked) or key not in st.session_state:
+        st.session_state[key] = top
+
+
+def _picked(key: str) -> None:
+    st.session_state[f"{key}__picked"] = True
+
+
+def numbers_ui(priors: str, overrides: Overrides, model: DiagnosticModel, d: Diagnosis) -> None:
+    """The numbers behind a chosen cause (the most likely by default), with their sources."""
     causes = {c.variable.id: c for c in model.spec.causes}
+    _follow_top("numbers_cause", d.causes[0].id)
     cid = st.selectbox(
         "Cause",
         list(causes),
         format_func=lambda c: causes[c].variable.label,
         key="numbers_cause",
-        persist_state="page",
+        on_change=_picked,
+        args=("numbers_cause",),
     )
     st.markdown(f"_{causes[cid].description}_")
     table = cause_numbers(priors, overrides, cid)
-    st.table(table.drop(columns="Key").set_index("Kind"))  # st.table wraps the long sources
+    spec = model.spec
+    st.markdown(views.numbers_html(spec, table), unsafe_allow_html=True)
     st.caption(
         "Baseline: P(cause) with every risk factor at its lowest-risk state. Odds ratios multiply its odds. Finding strength: P(finding) when that cause alone is present. Ranges are the plausible values the sensitivity analysis tries."
     )
+    keys = [k for key in table["Key"] for k in spec.entries[key].sources]
+    st.markdown("**Sources**")
+    st.markdown(views.bibliography_html(spec, keys), unsafe_allow_html=True)
 
 
 def _step(e: Entry) -> float:
@@ -307,11 +480,13 @@ def _step(e: Entry) -> float:
 
 def _set_override(key: str) -> None:
     st.session_state[OVERRIDES][key] = float(st.session_state[f"slider__{key}"])
+    st.session_state[FULL_RERUN] = True  # every probability on the page changes
 
 
 def _undo_override(key: str) -> None:
     st.session_state[OVERRIDES].pop(key, None)
     st.session_state.pop(f"slider__{key}", None)
+    st.session_state[FULL_RERUN] = True
 
 
 def _clear_overrides() -> None:
@@ -397,15 +572,53 @@ def priors_error_ui(priors: str, err: PriorsError) -> None:
 # --- the page -----------------------------------------------------------------------------
 
 
+def _tab(title: str, draw: Callable[[], None]) -> None:
+    """Draw a tab's content in a fragment: its own widgets rerun only it.
+
+    A callback that changes what the whole page shows (an answer, a tried number) sets
+    ``FULL_RERUN``; the fragment then reruns the page.
+    """
+    draw()
+    if st.session_state.pop(FULL_RERUN, False):
+        st.rerun(scope="app")
+
+
+def expert_ui(
+    priors: str,
+    overrides: Overrides,
+    base: DiagnosticModel,
+    model: DiagnosticModel,
+    answers: dict[str, str],
+    d: Diagnosis,
+) -> None:
+    """The clinicians' view: the ranked chart and the what-if tabs (only the open one drawn)."""
+    chart_ui(d)
+    # Extension point: panels registered in app/panels/__init__.py.
+    contents: list[tuple[str, Callable[[], None]]] = [
+        ("Causes in numbers", lambda: causes_ui(priors, overrides, d, model)),
+        ("Compare scenarios", lambda: compare_ui(priors, overrides, model, answers, d)),
+        ("Network", lambda: network_ui(model, d, answers)),
+        ("Numbers behind a cause", lambda: numbers_ui(priors, overrides, model, d)),
+        ("Try a number", lambda: try_number_ui(priors, base, model)),
+    ] + [(p.title, partial(p.render, model, answers)) for p in EXTRA_PANELS]
+    # Stateful tabs: switching tab reruns the page, and only the open tab is drawn, so an
+    # answer change does not rebuild the hidden ones (a plain st.tabs runs them all).
+    tabs = st.tabs([title for title, _ in contents], key=TAB, on_change="rerun")
+    for tab, (title, draw) in zip(tabs, contents, strict=True):
+        if tab.open:
+            with tab:
+                st.fragment(_tab, key=f"fragment__{title}")(title, draw)
+
+
 def main() -> None:
     """Draw the explorer."""
-    st.set_page_config(page_title="calfdx: what-if explorer", page_icon="🦵", layout="wide")
+    st.set_page_config(page_title="calfdx: calf pain explorer", page_icon="🦵", layout="wide")
     priors = priors_dir(sys.argv[1:])
-    st.markdown(TIGHTER_TOP, unsafe_allow_html=True)
-    st.title("Calf pain in runners: what-if explorer")
+    st.markdown(TIGHTER_TOP + views.RUNNER_CSS, unsafe_allow_html=True)  # both views
     try:
         base = get_model(priors)
     except PriorsError as err:
+        st.title("Calf pain in runners")
         priors_error_ui(priors, err)
         st.stop()
         return
@@ -419,24 +632,18 @@ def main() -> None:
         st.error(f"These answers cannot be combined: {err}")
         st.stop()
         return
-    overrides_notice_ui(model, dict(overrides))
-    left, right = st.columns([5, 6], gap="medium")
-    with left:
-        triage_ui(d.triage, model.spec)
-    with right:
-        chart_ui(d)
-    # Extension point: panels registered in app/panels/__init__.py.
-    contents: list[tuple[str, Callable[[], None]]] = [
-        ("Causes in numbers", lambda: causes_ui(d, model)),
-        ("Compare scenarios", lambda: compare_ui(priors, overrides, model, answers, d)),
-        ("Network", lambda: network_ui(model, d, answers)),
-        ("Numbers behind a cause", lambda: numbers_ui(priors, overrides, model)),
-        ("Try a number", lambda: try_number_ui(priors, base, model)),
-    ] + [(p.title, partial(p.render, model, answers)) for p in EXTRA_PANELS]
-    # Stateful tabs: switching tab reruns the page, and only the open tab is drawn, so an
-    # answer change does not rebuild the hidden ones (a plain st.tabs runs them all).
-    tabs = st.tabs([title for title, _ in contents], key=VIEW, on_change="rerun")
-    for tab, (_, draw) in zip(tabs, contents, strict=True):
-        if tab.open:
-            with tab:
-                draw()
+    case_ui(model, answers)
+    view = str(st.session_state.get(VIEW, "runner"))
+    alarming = d.triage.level in ALARMING
+    if alarming:  # above everything, the title included
+        triage_ui(d.triage, model.spec, plain=view == "runner")
+    st.title("Calf pain in runners")
+    view = view_ui()
+    sync_url(answers, view)
+    if not alarming:
+        triage_ui(d.triage, model.spec, plain=view == "runner")
+    overrides_notice_ui(base, dict(overrides))
+    if view == "runner":
+        runner_ui(d)
+    else:
+        expert_ui(priors, overrides, base, model, answers, d)

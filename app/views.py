@@ -6,11 +6,15 @@ page can cache them and the tests can check them without Streamlit.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 import pandas as pd
 
-from model import Diagnosis, Triage
+from model import Diagnosis
+from model.inference.tables import logit
+from model.interfaces.questionnaire import answer_text
+from model.interfaces.wording import cite_short, one_in, ref_anchor, ref_link, short_pct
 from model.priors.keys import split_key
 from model.priors.spec import Entry, ModelSpec
 
@@ -44,22 +48,72 @@ def chart_data(d: Diagnosis) -> pd.DataFrame:
     """Long-form rows (cause, scenario, probability, rank) for the ranked bar chart."""
     rows = []
     for rank, c in enumerate(d.causes):
-        rows.append({"cause": c.label, "scenario": NOW, "probability": c.probability, "rank": rank})
-        rows.append({"cause": c.label, "scenario": PRIOR, "probability": c.prior, "rank": rank})
+        for scenario, p in ((NOW, c.probability), (PRIOR, c.prior)):
+            rows.append(
+                {
+                    "cause": c.label,
+                    "scenario": scenario,
+                    "probability": p,
+                    "label": short_pct(p),  # Vega's ".0%" would print 0.5% as "0%"
+                    "rank": rank,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def ranking_table(d: Diagnosis) -> pd.DataFrame:
-    """The ranked causes as text: probability now, with no answers, and the change."""
-    return pd.DataFrame(
+def ranking_table(d: Diagnosis, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ranked causes as text: id, probability now, with no answers, change, log-odds.
+
+    With ``intervals`` (``Uncertainty.to_frame()``), a column of 90% intervals.
+    """
+    frame = pd.DataFrame(
         {
             "Cause": [c.label for c in d.causes],
+            "Id": [c.id for c in d.causes],
             NOW: [pct(c.probability) for c in d.causes],
             PRIOR: [pct(c.prior) for c in d.causes],
             "Change": [signed_pct(c.probability - c.prior) for c in d.causes],
+            "Log-odds": [f"{logit(c.probability):+.2f}" for c in d.causes],
         },
         index=pd.RangeIndex(1, len(d.causes) + 1, name="Rank"),
     )
+    if intervals is not None:
+        frame["90% interval"] = [
+            f"{pct(intervals.loc[c.id, 'q05'])} to {pct(intervals.loc[c.id, 'q95'])}"
+            for c in d.causes
+        ]
+    return frame
+
+
+def runner_list(d: Diagnosis, shown: int = 6) -> str:
+    """The most likely causes as HTML rows: name, "about 1 in N" and a bar (no numbers jargon).
+
+    >>> from model import load_model
+    >>> page = runner_list(load_model().diagnose({}), shown=2)
+    >>> page.count("class='cx-row'"), "about 1 in" in page
+    (2, True)
+    """
+    rows = []
+    for c in d.causes[:shown]:
+        width = max(0.5, 100 * c.probability)
+        rows.append(
+            "<div class='cx-row'>"
+            f"<div class='cx-name'>{html.escape(c.label)}</div>"
+            f"<div class='cx-words'>{one_in(c.probability)} "
+            f"<span class='cx-pct'>({short_pct(c.probability)})</span></div>"
+            f"<div class='cx-bar'><span style='width:{width:.1f}%'></span></div></div>"
+        )
+    return "".join(rows)
+
+
+RUNNER_CSS = """<style>
+.cx-row{display:grid;grid-template-columns:minmax(12rem,2fr) minmax(9rem,1.2fr) 2fr;gap:.6rem;
+ align-items:center;padding:.3rem 0;border-bottom:1px solid #e8ecef}
+.cx-name{font-weight:600}.cx-pct{color:#6b7680;font-size:.85em}
+.cx-bar{background:#e8ecef;height:.8rem;border-radius:2px;overflow:hidden}
+.cx-bar span{display:block;height:100%;background:#c0392b}
+.st-key-banner_emergency{border:3px solid #7b0d0d;border-radius:.5rem;padding:.2rem;background:#fbe4e4}
+</style>"""
 
 
 def grade_table(
@@ -96,35 +150,72 @@ def compare_table(a: Diagnosis, b: Diagnosis) -> pd.DataFrame:
     return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="Rank in B"))
 
 
-def split_advice(triage: Triage, spec: ModelSpec) -> tuple[list[str], list[str]]:
-    """The triage advice as (what to do now: the headline and what reached the level, meanwhile lines).
+def describe_answers(answers: dict[str, str], spec: ModelSpec) -> list[str]:
+    """Each answered question as 'Label: state label', in the model's variable order.
 
     >>> from model import load_model
-    >>> m = load_model()
-    >>> now, tips = split_advice(m.diagnose({"delayed_onset_soreness": "yes"}).triage, m.spec)
-    >>> now[0].startswith("Self-care is reasonable"), tips[0].startswith("Delayed onset")
-    (True, True)
+    >>> describe_answers({"recent_immobility": "yes", "one_leg_swelling": "yes"}, load_model().spec)
+    ['Recent immobility: yes', 'One leg swollen: yes']
     """
-    return list(triage.action), list(triage.meanwhile)
-
-
-def describe_answers(answers: dict[str, str], spec: ModelSpec) -> list[str]:
-    """Each answered question as 'Label: state label', in the model's variable order."""
-    out = []
-    for vid, var in spec.variables.items():
-        if vid in answers:
-            out.append(f"{var.label}: {var.state_label(answers[vid])}")
-    return out
+    return [answer_text(spec, vid, answers[vid]) for vid in spec.variables if vid in answers]
 
 
 def _cite(spec: ModelSpec, e: Entry) -> str:
+    """The entry's sources by title and year, with its reason or note.
+
+    >>> from model import load_model
+    >>> spec = load_model().spec
+    >>> _cite(spec, spec.entries["causes:doms.baseline"]).startswith("expert estimate")
+    True
+    """
+    text = "; ".join(cite_short(spec.references.get(k), k) for k in e.sources)
+    detail = e.reason or e.note
+    return f"{text} ({detail})" if detail else text
+
+
+def cite_html(spec: ModelSpec, e: Entry) -> str:
+    """``_cite`` as HTML, each published source linked to its bibliography entry."""
     parts = []
     for key in e.sources:
         ref = spec.references.get(key)
-        parts.append(ref.cite() if ref is not None else "expert estimate")
-    text = "; ".join(parts)
+        text = html.escape(cite_short(ref, key))
+        parts.append(f"<a href='#{ref_anchor(key)}'>{text}</a>" if ref is not None else text)
     detail = e.reason or e.note
-    return f"{text} ({detail})" if detail else text
+    return "; ".join(parts) + (f" <small>({html.escape(detail)})</small>" if detail else "")
+
+
+def bibliography_html(spec: ModelSpec, keys: list[str]) -> str:
+    """The references ``keys`` as an HTML list, each with its anchor and DOI link."""
+    items = []
+    for key in dict.fromkeys(keys):
+        ref = spec.references.get(key)
+        if ref is None:
+            continue
+        link = ref_link(ref)
+        where = html.escape(", ".join(x for x in (ref.journal, ref.file) if x))
+        items.append(
+            f"<li id='{ref_anchor(key)}'>{html.escape(ref.authors)} ({ref.year}). "
+            f"<i>{html.escape(ref.title)}</i>{'. ' + where if where else ''}"
+            + (
+                f". <a href='{html.escape(link)}' target='_blank'>{html.escape(link)}</a>"
+                if link
+                else ""
+            )
+            + f" <small>[{html.escape(key)}]</small></li>"
+        )
+    return f"<ol>{''.join(items)}</ol>"
+
+
+def numbers_html(spec: ModelSpec, frame: pd.DataFrame) -> str:
+    """A ``cause_numbers`` frame as an HTML table whose sources link to the bibliography."""
+    entries = spec.entries
+    head = "".join(f"<th>{c}</th>" for c in ("Kind", "Number", "Value", "Range", "Source"))
+    rows = []
+    for _, r in frame.iterrows():
+        cells = [html.escape(str(r[c])) for c in ("Kind", "Number", "Value", "Range")]
+        cells.append(cite_html(spec, entries[r["Key"]]))
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<table class='cx-numbers'><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def cause_numbers(

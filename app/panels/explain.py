@@ -22,30 +22,41 @@ import pandas as pd
 import streamlit as st
 
 from app import charts
+from app.cache import model_key
+from app.panels import FULL_RERUN
 from app.state import widget_key
 from model import DiagnosticModel
 from model.analysis.explain import Explanation, explain
 from model.analysis.questions import Question, rank_questions
+from model.interfaces.questionnaire import answer_text
+from model.interfaces.wording import one_in
 
 WATERFALL = "waterfall"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _explanation(
-    _model: DiagnosticModel, model_key: int, evidence: tuple[tuple[str, str], ...], cause: str
+    _model: DiagnosticModel, key: str, evidence: tuple[tuple[str, str], ...], cause: str
 ) -> Explanation:
+    """``explain``, cached by the model's content (``key``), the evidence and the cause."""
     return explain(_model, dict(evidence), cause)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _questions(
-    _model: DiagnosticModel, model_key: int, evidence: tuple[tuple[str, str], ...], red: bool
+    _model: DiagnosticModel, key: str, evidence: tuple[tuple[str, str], ...], red: bool
 ) -> list[Question]:
+    """``rank_questions``, cached by the model's content (``key``) and the evidence."""
     return rank_questions(_model, dict(evidence), red_flags=red)
 
 
 def waterfall_frame(x: Explanation) -> pd.DataFrame:
-    """One bar per step: the prior, each item's share, the posterior (log-odds)."""
+    """One bar per step: the prior, each item's share, the posterior (log-odds).
+
+    ``order`` numbers the bars: the chart sorts by it, so a new answer's bar lands
+    before the posterior even when the chart updates in place (a chart sorted by data
+    order appends new rows at the end).
+    """
     rows: list[dict[str, Any]] = [
         {"step": "prior", "start": 0.0, "end": x.prior_log_odds, "kind": "prior / posterior"}
     ]
@@ -70,6 +81,7 @@ def waterfall_frame(x: Explanation) -> pd.DataFrame:
     )
     frame = pd.DataFrame(rows)
     frame["share"] = frame["end"] - frame["start"]
+    frame["order"] = range(len(frame))
     return frame
 
 
@@ -80,7 +92,12 @@ def _waterfall_spec() -> dict[str, Any]:
         alt.Chart(alt.NamedData(WATERFALL))
         .mark_bar()
         .encode(
-            x=alt.X("step:N", sort=None, title=None),
+            x=alt.X(
+                "step:N",
+                sort=alt.EncodingSortField(field="order", op="min", order="ascending"),
+                title=None,
+                axis=alt.Axis(labelLimit=0, labelAngle=-30),
+            ),
             y=alt.Y("start:Q", title="log-odds"),
             y2="end:Q",
             color=alt.Color(
@@ -101,27 +118,44 @@ def _waterfall_spec() -> dict[str, Any]:
 def _answer(var_id: str, state: str) -> None:
     st.query_params[var_id] = state
     st.session_state[widget_key(var_id)] = state
+    st.session_state[FULL_RERUN] = True  # the page (banner, chart, sidebar) must follow
+
+
+def _pick() -> None:
+    st.session_state["explain__picked"] = True
 
 
 def _cause_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> str:
+    """The cause to explain: the most likely one, until the user picks another.
+
+    The options are plain names (a probability in an option label goes stale in the
+    browser after an answer changes it); the probability is printed below.
+    """
     ranked = model.diagnose(evidence, explained=False).causes  # ranking only: no reasons
-    labels = {c.id: f"{c.label} ({c.probability:.0%})" for c in ranked}
+    labels = {c.id: c.label for c in ranked}
+    if (
+        not st.session_state.get("explain__picked")
+        or st.session_state.get("explain__cause") not in labels
+    ):
+        st.session_state["explain__cause"] = ranked[0].id
     choice: str = st.selectbox(
         "Explain which cause?",
         list(labels),
         format_func=labels.__getitem__,
         key="explain__cause",
-        persist_state="page",
+        on_change=_pick,
     )
     return choice
 
 
 def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
     key = tuple(sorted(evidence.items()))
+    mkey = model_key(model)
     cause = _cause_ui(model, evidence)
-    x = _explanation(model, id(model), key, cause)
+    x = _explanation(model, mkey, key, cause)
     st.markdown(
-        f"**P({cause})**: {x.prior:.1%} with no answers, {x.posterior:.1%} now. "
+        f"**P({cause})**: {x.prior:.1%} with no answers, {x.posterior:.1%} now "
+        f"({one_in(x.posterior)}). "
         "Bars show each answer's share of the change in log-odds"
         + (" (averaged over every order of answering)." if x.method == "shapley" else ".")
     )
@@ -137,7 +171,7 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         key="explain__red",
         persist_state="page",
     )
-    questions = _questions(model, id(model), key, red)[:5]
+    questions = _questions(model, mkey, key, red)[:5]
     st.markdown("**Ask next** (expected information gain, bits)")
     if not questions:
         st.caption("Every question is answered.")
@@ -147,10 +181,12 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         cols = st.columns(len(q.answers))
         for col, a in zip(cols, q.answers, strict=True):
             top = max(a.causes, key=lambda c: a.causes[c])
+            then = model.variables[top].label
             col.button(
                 f"{a.label} ({a.probability:.0%})",
                 key=f"explain__ask__{q.variable}__{a.state}",
-                help=f"then {a.level}; most likely {top} {a.causes[top]:.0%}",
+                help=f"If {answer_text(model.spec, q.variable, a.state)}: triage "
+                f"{a.level.replace('_', ' ')}; most likely {then} {a.causes[top]:.0%}",
                 on_click=_answer,
                 args=(q.variable, a.state),
             )

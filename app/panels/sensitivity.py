@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import streamlit as st
 
+from app.views import entry_label
 from model import DiagnosticModel
 from model.analysis.sensitivity import Swing, one_way, targets, tornado_frame
 from model.analysis.sensitivity.plots import short_label
+from model.priors.spec import ModelSpec
 
 
 def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str, int]:
@@ -32,14 +34,26 @@ def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str,
     return str(target), int(bars)
 
 
-def tornado(swings: Sequence[Swing], target: str, bars: int) -> alt.LayerChart:
-    """An Altair tornado: each number moved from its low to its high end, one at a time."""
+def tornado(
+    swings: Sequence[Swing], target: str, bars: int, spec: ModelSpec | None = None
+) -> alt.LayerChart:
+    """An Altair tornado: each number moved from its low to its high end, one at a time.
+
+    Every bar is drawn with dots at both ends, so a number that barely moves the answer
+    still shows; the axis zooms to the bars; labels are never cut. With ``spec`` the
+    numbers are named in words (``app.views.entry_label``).
+    """
     frame = tornado_frame(swings[:bars]).reset_index()
-    frame["number"] = frame["key"].map(short_label)
+    name = (lambda k: entry_label(spec, k)) if spec is not None else short_label
+    frame["number"] = [f"{i + 1}. {name(k)}" for i, k in enumerate(frame["key"])]
     frame["at low end"] = frame["p_low"]
     frame["at high end"] = frame["p_high"]
     order = list(frame["number"])
-    y = alt.Y("number:N", sort=order, title=None)
+    y = alt.Y("number:N", sort=order, title=None, axis=alt.Axis(labelLimit=0, labelFontSize=12))
+    ends = frame[["p_low", "p_high", "p_value"]].to_numpy()
+    lo, hi = float(ends.min()), float(ends.max())
+    pad = max(0.002, 0.05 * (hi - lo))
+    scale = alt.Scale(domain=[max(0.0, lo - pad), min(1.0, hi + pad)], zero=False)
     tooltip = [
         "key",
         "value",
@@ -51,18 +65,27 @@ def tornado(swings: Sequence[Swing], target: str, bars: int) -> alt.LayerChart:
         "triage_high",
         "sources",
     ]
+    x = alt.X("p_value:Q", title=f"P({target})", scale=scale, axis=alt.Axis(format="%"))
     low = (
         alt.Chart(frame)
-        .mark_bar(color="#a6bddb")
-        .encode(x=alt.X("p_value:Q", title=f"P({target})"), x2="at low end", y=y, tooltip=tooltip)
+        .mark_bar(color="#a6bddb", height=14)
+        .encode(x=x, x2="at low end", y=y, tooltip=tooltip)
     )
     high = (
         alt.Chart(frame)
-        .mark_bar(color="#2c7fb8")
-        .encode(x="p_value:Q", x2="at high end", y=y, tooltip=tooltip)
+        .mark_bar(color="#2c7fb8", height=14)
+        .encode(x=x, x2="at high end", y=y, tooltip=tooltip)
     )
-    point = alt.Chart(frame.head(1)).mark_rule(color="black").encode(x="p_value:Q")
-    layered: alt.LayerChart = (low + high + point).properties(height=22 * len(frame) + 40)
+    dots = [
+        alt.Chart(frame)
+        .mark_point(filled=True, size=40, color=colour)
+        .encode(x=alt.X(f"{field}:Q", scale=scale), y=y, tooltip=tooltip)
+        for field, colour in (("at low end", "#7a9cc6"), ("at high end", "#1f5f8b"))
+    ]
+    point = alt.Chart(frame.head(1)).mark_rule(color="black").encode(x=x)
+    layered: alt.LayerChart = (low + high + dots[0] + dots[1] + point).properties(
+        height=26 * len(frame) + 50
+    )
     return layered
 
 
@@ -82,7 +105,7 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         st.info("Switch on to move every number across its range (a few seconds).")
         return
     swings = one_way(model, evidence, target)
-    st.altair_chart(tornado(swings, target, bars), width="stretch")
+    st.altair_chart(tornado(swings, target, bars, model.spec), width="stretch")
     level = model.diagnose(evidence, explained=False).triage.level
     changes = [s for s in swings if {s.triage_low, s.triage_high} != {level}]
     if changes:

@@ -1,4 +1,4 @@
-"""The ``calfdx`` command line: diagnose, batch, export, validate, vocabulary.
+"""The ``calfdx`` command line: diagnose, report, interview, batch, export, validate, vocabulary.
 
 Bad input exits with status 2 and one line on stderr; never a traceback.
 """
@@ -23,6 +23,8 @@ from model.triage import DISCLAIMER
 
 if TYPE_CHECKING:
     import pandas as pd
+
+CASE_HELP = 'a saved case, {"version": 1, "evidence": {id: state}} (id=state words win)'
 
 
 class UsageError(CalfdxError):
@@ -60,10 +62,22 @@ def _model(args: argparse.Namespace) -> DiagnosticModel:
     return load_model(args.priors)
 
 
+def _evidence(model: DiagnosticModel, args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The answers of ``--case FILE`` (if given), then the ``id=state`` words (which win)."""
+    from model.interfaces.case import read_case
+
+    given = parse_items(args.items)
+    if not args.case:
+        return given
+    words = {v for v, _ in given}
+    saved = read_case(args.case, model.variables)
+    return [(v, s) for v, s in saved.items() if v not in words] + given
+
+
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Print the ranked causes and triage, and the waterfall of ``--explain CAUSE[=STATE]``."""
     model = _model(args)
-    d = model.diagnose(parse_items(args.items))
+    d = model.diagnose(_evidence(model, args))
     explanation = None
     if args.explain:
         cause, _, state = args.explain.partition("=")
@@ -79,6 +93,20 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         print(format_table(d, details=args.explain is not None))
         if explanation is not None:
             print(f"\n{explanation}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the case summary for a clinician as one printable HTML page."""
+    from model.interfaces.report import build_report
+
+    model = _model(args)
+    evidence = model.check(_evidence(model, args))
+    page = build_report(model, evidence, draws=args.draws, seed=args.seed)
+    Path(args.out).write_text(page, encoding="utf-8")
+    print(
+        f"wrote {args.out}: {len(evidence)} answer(s), triage {model.diagnose(evidence).triage.level}"
+    )
     return 0
 
 
@@ -290,7 +318,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="also show the numbers behind the triage and, given a cause, each item's "
         "share of the change in that cause's log-odds",
     )
+    p.add_argument("--case", metavar="FILE", default=None, help=CASE_HELP)
     p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser("report", help="write a printable HTML summary to take to a clinician")
+    p.add_argument("items", nargs="*", metavar="id=state", help="what you know")
+    p.add_argument("--case", metavar="FILE", default=None, help=CASE_HELP)
+    p.add_argument("-o", "--out", required=True, metavar="OUT.html", help="the page to write")
+    p.add_argument(
+        "--draws", type=int, default=200, help="random settings of the priors for the intervals"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of those draws")
+    p.add_argument("--priors", default=None, help="priors folder (default: the shipped priors/)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
         "interview", help="answer the most informative question next, until triage is settled"

@@ -1,9 +1,9 @@
 """The explorer in a real headless Chromium (Debian's, driven by Playwright for Python).
 
-Starts ``streamlit run`` on a free loopback port, answers two questions in the page, and
-checks the urgent banner at the top of the page with a possible DVT as its first reason.
-(With only these two answers the model ranks calf strain above DVT, about 55% against
-13%, so "DVT at the top" is checked in the banner, and DVT's row in the ranking table.)
+Starts ``streamlit run`` on a free loopback port and walks it as a user does: the safety
+check into the most urgent level the priors have (above the title), the DVT flow, the
+clinicians' view and back, the report download (its text checked), saving the case, the
+rupture flow, and opening the saved case again. Screenshots go to ``build/screenshots``.
 The server is always stopped. A missing browser is a failure, not a skip: ``make test``
 installs it with ``make browser-deps``.
 """
@@ -99,19 +99,6 @@ def browser():  # type: ignore[no-untyped-def]
             b.close()
 
 
-DVT_ROW_CHANGED = """(before) => {
-  const rows = [...document.querySelectorAll('[data-testid="stTable"] tr')];
-  const row = rows.find((r) => r.innerText.includes("Deep vein thrombosis"));
-  return row !== undefined && row.innerText !== before;
-}"""
-
-
-def dvt_row(page) -> str:  # type: ignore[no-untyped-def]
-    """The text of DVT's row in the ranking table."""
-    table = page.get_by_test_id("stTable").first
-    return str(table.locator("tr").filter(has_text="Deep vein thrombosis").first.inner_text())
-
-
 def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until Streamlit has no rerun in flight (its status widget is gone)."""
     page.wait_for_function(
@@ -126,53 +113,135 @@ def choose(page, question: str, option: str) -> None:  # type: ignore[no-untyped
     group.get_by_text(option, exact=True).click()
 
 
-def test_red_flag_answers_show_urgent_banner_and_dvt_first(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+def answer(page, model, answers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Answer in the sidebar as a user does, opening a question's group when it is closed."""
+    from model.interfaces.questionnaire import question_groups
+
+    groups = question_groups(model.spec)
+    for vid, state in answers.items():
+        var = model.variables[vid]
+        group = next(g for g in groups if vid in g.ids)
+        radio = page.get_by_test_id("stRadio").filter(has_text=var.question)
+        if not radio.is_visible():
+            number = groups.index(group) + 1
+            page.get_by_test_id("stSidebar").get_by_text(f"{number}. {group.title}").click()
+        label = var.state_label(state)
+        radio.get_by_text(label[:1].upper() + label[1:], exact=True).click()
+        page.wait_for_url(f"**{vid}={state}**", timeout=TIMEOUT)
+        wait_idle(page)
+
+
+def banner_text(page) -> str:  # type: ignore[no-untyped-def]
+    return str(page.get_by_test_id("stAlert").first.inner_text())
+
+
+def reset(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Reset all answers").click()
+    page.get_by_text("Self-care is reasonable").wait_for(timeout=TIMEOUT)
+    wait_idle(page)
+
+
+def test_guided_flows_views_and_report(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from model import load_model
+    from model.priors.spec import LEVELS
+    from model.triage import LEVEL_TITLES
+
+    model = load_model()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport=WINDOW)
+    page = browser.new_page(viewport=WINDOW, accept_downloads=True)
     page.set_default_timeout(TIMEOUT)
     try:
         page.goto(server, wait_until="domcontentloaded")
         page.get_by_text("Self-care is reasonable").wait_for(timeout=TIMEOUT)
-        page.screenshot(path=str(SHOTS / "explorer_start.png"), full_page=False)
-        choose(page, "Is one calf or leg swollen", "Yes")
-        page.wait_for_url("**one_leg_swelling=yes**", timeout=TIMEOUT)
         wait_idle(page)
-        before = dvt_row(page)
-        choose(page, "long flight or car trip", "Yes")
-        page.wait_for_url("**recent_immobility=yes**", timeout=TIMEOUT)
-        # the banner is already urgent after the first answer: wait until the second
-        # answer's rerun has changed DVT's row, then for the page to finish drawing
-        page.wait_for_function(DVT_ROW_CHANGED, arg=before, timeout=TIMEOUT)
+        sidebar = page.get_by_test_id("stSidebar")
+        # the safety check comes first and open; the other groups are closed
+        assert sidebar.get_by_text(model.variables["tense_swollen_calf"].question).is_visible()
+        assert not sidebar.get_by_text(model.variables["age_group"].question).is_visible()
+        assert "about 1 in" in page.get_by_test_id("stMain").inner_text()
+        page.screenshot(path=str(SHOTS / "explorer_first_screen.png"))
+
+        # 1. safety check into the most urgent level there is (emergency once it exists)
+        alarm = {"tense_swollen_calf": "yes", "one_leg_swelling": "yes"}
+        if "breathless_or_chest_pain" in model.variables:
+            alarm = {"breathless_or_chest_pain": "yes", "tense_swollen_calf": "yes"}
+        answer(page, model, alarm)
+        level = model.diagnose(alarm).triage.level
+        assert level == ("emergency" if "emergency" in LEVELS else "urgent")
+        top = page.get_by_test_id("stMain").locator("[data-testid='stAlert']").first
+        assert LEVEL_TITLES[level] in top.inner_text()
+        box = top.bounding_box()
+        title = page.get_by_role("heading", name="Calf pain in runners").bounding_box()
+        assert box is not None and title is not None and box["y"] < title["y"], "above the title"
+        page.screenshot(path=str(SHOTS / f"explorer_{level}.png"))
+        reset(page)
+
+        # 2. the DVT flow, then the clinicians' view (in the URL) with DVT at the top
+        answer(
+            page,
+            model,
+            {"one_leg_swelling": "yes", "recent_immobility": "yes", "warmth_redness": "yes"},
+        )
+        assert "Seek medical care today" in banner_text(page)
+        assert "deep vein thrombosis" in banner_text(page).lower()
+        runner = page.get_by_test_id("stMain").inner_text()
+        assert runner.index("Deep vein thrombosis (DVT)") < runner.index("Calf muscle strain")
+        page.get_by_text("For clinicians: numbers and sources").click()
+        page.wait_for_url("**view=expert**", timeout=TIMEOUT)
         wait_idle(page)
-        alert = page.get_by_test_id("stAlertContentError")
-        alert.get_by_text("Seek medical care today", exact=True).wait_for(timeout=TIMEOUT)
-        # the red flag comes first, then the DVT rule, in plain words (numbers stay in
-        # the explanation panel)
-        reasons = alert.locator("li").all_inner_texts()
-        assert reasons[0].startswith("One calf or leg is swollen"), reasons
-        assert any("deep vein thrombosis" in r and "%" not in r for r in reasons), reasons
-        ranking = page.get_by_test_id("stTable").first.inner_text()
-        assert "Deep vein thrombosis (DVT)" in ranking
-        assert dvt_row(page) != before  # no stale element left
-        page.screenshot(path=str(SHOTS / "explorer_urgent.png"), full_page=False)
-        # only the open tab is drawn: a click reruns the page to draw the tab's content
-        for name, content in (
-            ("Causes in numbers", "Calf strain by grade"),
-            ("Compare scenarios", "Pin current answers as scenario A"),
-            ("Network", "Show only the questions you answered"),
-            ("Numbers behind a cause", "Odds ratio"),
-            ("Try a number", "Value to try"),
+        first_row = page.get_by_test_id("stTable").first.locator("tbody tr").first
+        assert "Deep vein thrombosis (DVT)" in first_row.inner_text()
+        page.get_by_role("tab", name="Numbers behind a cause").click()
+        page.get_by_test_id("stMain").locator("table.cx-numbers").wait_for(timeout=TIMEOUT)
+        wait_idle(page)
+        numbers = page.locator("table.cx-numbers").inner_text()
+        assert "Odds ratio" in numbers and ".txt" not in numbers
+        page.get_by_role("tab", name="Network").click()
+        page.get_by_test_id("stGraphVizChart").locator("svg").wait_for(timeout=TIMEOUT)
+        wait_idle(page)
+        page.get_by_role("tablist").evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(SHOTS / "explorer_network.png"))
+        page.get_by_text("For runners: plain words").click()
+        page.wait_for_function("() => !location.search.includes('view=expert')", timeout=TIMEOUT)
+        wait_idle(page)
+
+        # 3. the report to take to the clinic
+        with page.expect_download(timeout=TIMEOUT) as info:
+            page.get_by_role("button", name="Report for your clinician (HTML)").click()
+        report = tmp_path / "report.html"
+        info.value.save_as(report)
+        html = report.read_text()
+        for text in (
+            "One leg swollen: yes",
+            "Recent immobility: yes",
+            "Warmth and redness: yes",
+            "Seek medical care today",
+            "level: urgent",
+            "Sources",
+            "Left unanswered",
         ):
-            page.get_by_role("tab", name=name).click()
-            panel = page.get_by_role("tabpanel")
-            panel.get_by_text(content).first.wait_for(timeout=TIMEOUT)
-            if name == "Network":
-                panel.get_by_test_id("stGraphVizChart").locator("svg").wait_for(timeout=TIMEOUT)
-            wait_idle(page)
-            page.get_by_role("tablist").evaluate("el => el.scrollIntoView({block: 'start'})")
-            page.wait_for_timeout(1500)  # let the chart or graph draw before the picture
-            slug = name.lower().replace(" ", "_")
-            page.screenshot(path=str(SHOTS / f"explorer_tab_{slug}.png"), full_page=False)
+            assert text in html, text
+        assert 'href="#ref-' in html and "Decision support, not a diagnosis" in html
+        shot = browser.new_page(viewport={"width": 1100, "height": 1400})
+        shot.goto(report.as_uri())
+        shot.screenshot(path=str(SHOTS / "report.png"), full_page=True)
+        shot.close()
+        with page.expect_download(timeout=TIMEOUT) as info:
+            page.get_by_role("button", name="Save these answers (JSON)").click()
+        case = tmp_path / "case.json"
+        info.value.save_as(case)
+        reset(page)
+
+        # 4. the rupture flow, then open the saved DVT case again
+        answer(page, model, {"pop_at_onset": "yes", "weak_push_off": "yes", "palpable_gap": "yes"})
+        assert "Seek medical care today" in banner_text(page)
+        assert "achilles" in page.get_by_test_id("stMain").inner_text().lower()
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(case))
+        page.wait_for_url("**warmth_redness=yes**", timeout=TIMEOUT)
+        wait_idle(page)
+        assert "deep vein thrombosis" in banner_text(page).lower()
+        assert "pop_at_onset" not in page.url
     except Exception:
         with contextlib.suppress(Exception):  # best effort: keep the original error
             page.screenshot(path=str(SHOTS / "explorer_failure.png"), timeout=10_000)

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from app import graph, views
 from app import overrides as ov
 from app import state as qs
-from app.page import VIEW
+from app.page import TAB
 from model import DiagnosticModel, PriorsError, load_model
 from model.priors.toml_io import read_folder
 
@@ -49,6 +49,7 @@ def argv(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 def start(**params: str) -> AppTest:
+    """The page as a first visit with these URL parameters (``view="expert"`` for the tables)."""
     at = AppTest.from_file(APP, default_timeout=30)
     for k, v in params.items():
         at.query_params[k] = v
@@ -67,7 +68,7 @@ def answer(at: AppTest, **answers: str) -> AppTest:
 
 def open_tab(at: AppTest, title: str) -> AppTest:
     """Switch tab as a click does (the tabs are stateful): the page reruns."""
-    at.session_state[VIEW] = title
+    at.session_state[TAB] = title
     at.run()
     assert not at.exception, at.exception
     return at
@@ -88,6 +89,11 @@ def chart_ranking(at: AppTest) -> list[str]:
     return list(now["cause"])
 
 
+def numbers_table(at: AppTest) -> str:
+    """The HTML of the 'Numbers behind a cause' table."""
+    return next(m.value for m in at.markdown if "cx-numbers" in m.value)
+
+
 def banner(at: AppTest) -> str:
     """The triage banner's kind: error (urgent), warning, success."""
     for kind in ("error", "warning", "success"):
@@ -100,11 +106,19 @@ def test_default_page_is_self_care_with_every_question_unknown(argv) -> None:  #
     at = start()
     assert banner(at) == "success"
     assert "Decision support, not a diagnosis" in at.caption[0].value
-    radios = {r.key: r.value for r in at.radio}
-    assert len(radios) == 12 + 27
+    radios = {r.key: r.value for r in at.radio if r.key.startswith("answer__")}
+    assert len(radios) == 12 + 22
     assert set(radios.values()) == {qs.UNKNOWN}
     labels = [e.label for e in at.sidebar.expander]
-    assert labels == ["About you and your training", "What you notice"]
+    assert labels == [
+        "**1. Safety check**",
+        "**2. What happened**",
+        "**3. About you and your training**",
+    ]
+    assert at.radio(key="view").value == "runner" and not at.tabs, "runners see plain words"
+    assert any("about 1 in" in m.value for m in at.markdown)
+    at.radio(key="view").set_value("expert").run()
+    assert at.query_params["view"] in ("expert", ["expert"])
     assert [t.label for t in at.tabs][:5] == [
         "Causes in numbers",
         "Compare scenarios",
@@ -115,7 +129,7 @@ def test_default_page_is_self_care_with_every_question_unknown(argv) -> None:  #
 
 
 def test_answers_change_ranking_and_triage(argv) -> None:  # type: ignore[no-untyped-def]
-    at = start()
+    at = start(view="expert")
     before = ranking(at)
     answer(at, delayed_onset_soreness="yes", both_legs="yes", mileage_jump="large")
     after = ranking(at)
@@ -141,7 +155,7 @@ def test_answers_change_ranking_and_triage(argv) -> None:  # type: ignore[no-unt
     ids=["dvt", "rupture"],
 )
 def test_red_flags_show_the_urgent_banner(argv, scenario: dict[str, str], top: str | None) -> None:  # type: ignore[no-untyped-def]
-    at = answer(start(), **scenario)
+    at = answer(start(view="expert"), **scenario)
     assert banner(at) == "error"
     triage = load_model().diagnose(scenario).triage
     assert triage.title.lower() in at.error[0].value.lower()
@@ -156,13 +170,13 @@ def test_answers_go_to_the_url_and_reset_clears_them(argv) -> None:  # type: ign
     assert at.query_params["one_leg_swelling"] in ("yes", ["yes"])
     assert at.query_params["age_group"] in ("60_plus", ["60_plus"])
     at.sidebar.button[0].click().run()
-    assert {r.value for r in at.radio} == {qs.UNKNOWN}
+    assert {r.value for r in at.radio if r.key.startswith("answer__")} == {qs.UNKNOWN}
     assert "one_leg_swelling" not in at.query_params
     assert banner(at) == "success"
 
 
 def test_url_restores_answers(argv) -> None:  # type: ignore[no-untyped-def]
-    at = start(**DVT_SCENARIO, bogus="yes", bruising="maybe")
+    at = start(**DVT_SCENARIO, bogus="yes", bruising="maybe", view="expert")
     assert at.radio(key=qs.widget_key("one_leg_swelling")).value == "yes"
     assert at.radio(key=qs.widget_key("bruising")).value == qs.UNKNOWN
     assert banner(at) == "error"
@@ -170,7 +184,7 @@ def test_url_restores_answers(argv) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_compare_scenarios_shows_a_and_b(argv) -> None:  # type: ignore[no-untyped-def]
-    at = open_tab(answer(start(), delayed_onset_soreness="yes"), "Compare scenarios")
+    at = open_tab(answer(start(view="expert"), delayed_onset_soreness="yes"), "Compare scenarios")
     pin = next(b for b in at.button if b.label.startswith("Pin current answers"))
     pin.click().run()
     answer(at, **DVT_SCENARIO)
@@ -183,7 +197,7 @@ def test_compare_scenarios_shows_a_and_b(argv) -> None:  # type: ignore[no-untyp
 
 
 def test_try_a_number_updates_posteriors_and_offers_download(argv) -> None:  # type: ignore[no-untyped-def]
-    at = answer(start(), one_leg_swelling="yes")
+    at = answer(start(view="expert"), one_leg_swelling="yes")
     before = at.table[0].value.set_index("Cause")
     open_tab(at, "Try a number")
     at.selectbox(key="try_key").set_value("causes:dvt.baseline").run()
@@ -199,8 +213,7 @@ def test_try_a_number_updates_posteriors_and_offers_download(argv) -> None:  # t
     )
     open_tab(at, "Numbers behind a cause")
     at.selectbox(key="numbers_cause").set_value("dvt").run()
-    numbers = next(t.value for t in at.table if "Source" in t.value.columns)
-    assert numbers.loc["Baseline", "Value"].endswith("(tried; file: 0.20%)")
+    assert "(tried; file: 0.20%)" in numbers_table(at)
     open_tab(at, "Try a number")
     assert at.selectbox(key="try_key").value == "causes:dvt.baseline", "kept while hidden"
     next(b for b in at.button if b.label == "Undo all changed numbers").click().run()
@@ -212,7 +225,7 @@ TAB_MARKS = {
     "Causes in numbers": lambda at: any("Calf strain by grade" in m.value for m in at.markdown),
     "Compare scenarios": lambda at: any(b.label.startswith("Pin current") for b in at.button),
     "Network": lambda at: bool(at.get("graphviz_chart")),
-    "Numbers behind a cause": lambda at: any("Source" in t.value.columns for t in at.table),
+    "Numbers behind a cause": lambda at: any("cx-numbers" in m.value for m in at.markdown),
     "Try a number": lambda at: any(s.key.startswith("slider__") for s in at.slider),
     "Why this cause / next questions": lambda at: any(
         s.key == "explain__cause" for s in at.selectbox
@@ -222,7 +235,7 @@ TAB_MARKS = {
 
 
 def test_only_the_open_tab_is_drawn_and_every_tab_draws(argv) -> None:  # type: ignore[no-untyped-def]
-    at = answer(start(), **RUPTURE_SCENARIO)
+    at = answer(start(view="expert"), **RUPTURE_SCENARIO)
     assert [t.label for t in at.tabs] == list(TAB_MARKS)
     for title in TAB_MARKS:
         open_tab(at, title)
@@ -233,19 +246,20 @@ def test_only_the_open_tab_is_drawn_and_every_tab_draws(argv) -> None:  # type: 
     for cause in ("calf_strain", "acute_compartment_syndrome", "achilles_rupture"):
         at.selectbox(key="numbers_cause").set_value(cause).run()
         assert not at.exception
-        frame = next(t.value for t in at.table if "Source" in t.value.columns)
-        assert {"Baseline", "Finding strength"} & set(frame.index)
+        assert "Baseline" in numbers_table(at) or "Finding strength" in numbers_table(at)
 
 
 def test_network_tab_redraws_with_answers_and_keeps_its_toggle(argv) -> None:  # type: ignore[no-untyped-def]
-    at = open_tab(start(), "Network")
-    assert '"bruising"' in at.get("graphviz_chart")[0].proto.spec
-    at.toggle(key="network_only").set_value(True).run()
-    assert '"bruising"' not in at.get("graphviz_chart")[0].proto.spec
+    at = open_tab(start(view="expert"), "Network")
+    assert '"bruising"' not in at.get("graphviz_chart")[0].proto.spec, "no answers: causes only"
     answer(at, bruising="yes")
-    assert "penwidth=3" in at.get("graphviz_chart")[0].proto.spec
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert "penwidth=3" in dot and '"bruising"' in dot and '"cramping"' not in dot
+    assert "rankdir=TB" in dot and "rank=same" in dot
+    at.toggle(key="network_whole").set_value(True).run()
+    assert '"cramping"' in at.get("graphviz_chart")[0].proto.spec
     open_tab(open_tab(at, "Causes in numbers"), "Network")
-    assert at.toggle(key="network_only").value, "kept while another tab was open"
+    assert at.toggle(key="network_whole").value, "kept while another tab was open"
 
 
 def test_broken_priors_folder_shows_the_loader_messages(argv, priors_copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -344,7 +358,7 @@ def test_broken_folder_error_type(priors_copy: Path) -> None:
 
 def test_network_dot_marks_evidence_and_shades_causes(model: DiagnosticModel) -> None:
     d = model.diagnose(DVT_SCENARIO)
-    dot = graph.network_dot(model.spec, d, DVT_SCENARIO, answered_only=True)
+    dot = graph.network_dot(model.spec, d, DVT_SCENARIO)
     assert dot.count("penwidth=3") == 3
     assert '"bruising"' not in dot
     assert graph.shade(d.probability("dvt")) in dot

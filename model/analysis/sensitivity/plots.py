@@ -61,6 +61,21 @@ def short_label(key: str) -> str:
     return key
 
 
+def _legend_below(ax: Axes) -> None:
+    """The legend in a row under the axis label, where it cannot cover a bar."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncols=len(handles),
+            fontsize=8,
+            frameon=False,
+        )
+
+
 def tornado_chart(
     swings: Sequence[Swing],
     top: int = 12,
@@ -89,7 +104,7 @@ def tornado_chart(
     ax.set_yticks(range(len(shown)), [short_label(s.key) for s in shown], fontsize=8)
     ax.set_xlabel("posterior probability (light: parameter at its low end, dark: high end)")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize=8, framealpha=0.9)
+    _legend_below(ax)
     ax.grid(axis="x", alpha=0.3)
     return ax
 
@@ -134,6 +149,6 @@ def interval_chart(
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100 * x:g}%"))
     ax.set_xlabel(f"posterior probability, log scale ({u.draws} draws of every number)")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize=8, framealpha=0.9)
+    _legend_below(ax)
     ax.grid(axis="x", alpha=0.3)
     return ax
