@@ -19,7 +19,7 @@ def model_key(model: DiagnosticModel) -> str:
 
     >>> from model import load_model
     >>> a, b = load_model(), load_model()
-    >>> model_key(a) == model_key(b) != model_key(a.with_values({"causes:dvt.baseline": 0.003}))
+    >>> model_key(a) == model_key(b) != model_key(a.with_values({"causes:dvt.prevalence": 0.003}))
     True
     """
     key = _KEYS.get(model)

@@ -22,7 +22,7 @@ def entry_location(key: str) -> tuple[str, str, str] | None:
     ``None`` for numbers the line editor cannot reach (full-table rows, which are
     lists, and triage thresholds, which sit in an array of tables).
 
-    >>> entry_location("causes:dvt.baseline")
+    >>> entry_location("causes:dvt.prevalence")
     ('causes', 'dvt', 'baseline')
     >>> entry_location("causes:calf_strain.baseline.grade_2")
     ('causes', 'calf_strain.baseline', 'grade_2')

@@ -500,7 +500,7 @@ def try_number_ui(priors: str, base: DiagnosticModel, model: DiagnosticModel) ->
     entries = spec.entries
     current: dict[str, float] = st.session_state[OVERRIDES]
     keys = sorted(entries, key=lambda k: views.entry_label(spec, k))
-    default = keys.index("causes:dvt.baseline") if "causes:dvt.baseline" in keys else 0
+    default = keys.index("causes:dvt.prevalence") if "causes:dvt.prevalence" in keys else 0
     key = st.selectbox(
         "Number to try",
         keys,

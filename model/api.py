@@ -40,7 +40,7 @@ class DiagnosticModel:
     >>> m = load_model()
     >>> d = m.diagnose({"one_leg_swelling": "yes", "age_group": "45_to_59"})
     >>> d.triage.level, round(d.probability("dvt"), 3)
-    ('urgent', 0.055)
+    ('urgent', 0.051)
     """
 
     def __init__(
@@ -163,7 +163,7 @@ class DiagnosticModel:
         >>> m = load_model()
         >>> out = m.diagnose_many(pd.DataFrame({"one_leg_swelling": ["yes", None]}))
         >>> list(out["triage"]), bool(out.loc[0, "dvt"] > out.loc[1, "dvt"])
-        (['see_clinician', 'self_care'], True)
+        (['urgent', 'self_care'], True)
         """
         from model.analysis.batch import diagnose_frame
 

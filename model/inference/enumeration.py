@@ -63,7 +63,7 @@ is reported with the evidence items that conflict.
 >>> eng
 EnumerationEngine(20 causes, 2097152 configurations, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear)
 >>> eng.marginals(["dvt"], {"one_leg_swelling": "yes", "calf_pain_presentation": "yes"})["dvt"].round(3)
-array([0.951, 0.049])
+array([0.954, 0.046])
 """
 
 from __future__ import annotations
@@ -563,9 +563,9 @@ class EnumerationEngine:
                 continue
             if v in evidence:
                 out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
-            elif v in self._finding_ids:
-                yes = float((w * self._factor(v)[1]).sum()) / total
-                out[v] = np.array([1.0 - yes, yes])
+            elif v in self._finding_ids:  # binary or many-state: one weighted sum per state
+                table = self._factor(v)
+                out[v] = np.array([float((w * table[k]).sum()) for k in range(len(table))]) / total
             else:
                 scores = []
                 for s in self.states[v]:

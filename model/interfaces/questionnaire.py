@@ -9,7 +9,7 @@ and every risk factor is background. So new variables appear without a code chan
 >>> [g.title for g in groups]
 ['Safety check', 'What happened', 'About you and your training']
 >>> groups[0].ids[:3]
-('tense_swollen_calf', 'one_leg_swelling', 'warmth_redness')
+('breathless_or_chest_pain', 'cold_pale_foot', 'tense_swollen_calf')
 """
 
 from __future__ import annotations

@@ -434,7 +434,7 @@ def check_file(stem: str, data: Any) -> list[Problem]:
     """Every way the parsed file ``stem`` breaks its declared shape, as (path, message).
 
     >>> check_file("causes", {"dvt": {"label": "DVT", "odds_ratio": {}}})
-    [('dvt.odds_ratio', "unknown table; valid: label, statement, question, states, state_labels, description, baseline, odds_ratios, table (did you mean 'odds_ratios'?)")]
+    [('dvt.odds_ratio', "unknown table; valid: label, statement, question, states, state_labels, description, baseline, prevalence, odds_ratios, table (did you mean 'odds_ratios'?)")]
     >>> check_file("risk_factors", {"x": {"states": ["no", "unknown"]}})
     [('x.states', "state name 'unknown' is reserved for unknown evidence; rename it")]
     """

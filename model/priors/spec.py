@@ -26,8 +26,8 @@ class Entry:
 
     ``key`` names it everywhere (sensitivity tables, overrides, the explorer).
 
-    >>> Entry("causes:dvt.baseline", 0.004, 0.001, 0.01, ("expert_estimate",), "rare")
-    causes:dvt.baseline = 0.004 [0.001, 0.01] (expert_estimate)
+    >>> Entry("causes:dvt.prevalence", 0.004, 0.001, 0.01, ("expert_estimate",), "rare")
+    causes:dvt.prevalence = 0.004 [0.001, 0.01] (expert_estimate)
     >>> Entry("x", 1.5, 0.0, 2.0, ("a",))
     Traceback (most recent call last):
     ...

@@ -201,7 +201,7 @@ def test_draws_match_the_ranges(model: DiagnosticModel) -> None:
     """Over many draws, about 90% of each number falls in its range (loosely: best fit)."""
     rng = np.random.default_rng(1)
     spec = model.spec
-    keys = ["causes:dvt.baseline", 'causes:dvt.odds_ratios."recent_immobility.yes"']
+    keys = ["causes:dvt.prevalence", 'causes:dvt.odds_ratios."recent_immobility.yes"']
     draws = [draw_values(model, rng) for _ in range(300)]
     for key in keys:
         e = spec.entries[key]

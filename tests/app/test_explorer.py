@@ -200,8 +200,8 @@ def test_try_a_number_updates_posteriors_and_offers_download(argv) -> None:  # t
     at = answer(start(view="expert"), one_leg_swelling="yes")
     before = at.table[0].value.set_index("Cause")
     open_tab(at, "Try a number")
-    at.selectbox(key="try_key").set_value("causes:dvt.baseline").run()
-    slider = at.slider(key="slider__causes:dvt.baseline")
+    at.selectbox(key="try_key").set_value("causes:dvt.prevalence").run()
+    slider = at.slider(key="slider__causes:dvt.prevalence")
     slider.set_value(slider.max).run()
     assert not at.exception
     assert any("Trying 1 changed number" in i.value for i in at.info)
@@ -215,7 +215,7 @@ def test_try_a_number_updates_posteriors_and_offers_download(argv) -> None:  # t
     at.selectbox(key="numbers_cause").set_value("dvt").run()
     assert "(tried; file: 0.20%)" in numbers_table(at)
     open_tab(at, "Try a number")
-    assert at.selectbox(key="try_key").value == "causes:dvt.baseline", "kept while hidden"
+    assert at.selectbox(key="try_key").value == "causes:dvt.prevalence", "kept while hidden"
     next(b for b in at.button if b.label == "Undo all changed numbers").click().run()
     assert not any("Trying" in i.value for i in at.info)
 
@@ -323,7 +323,7 @@ def test_every_entry_has_a_label_and_editable_ones_a_location(model: DiagnosticM
 @pytest.mark.parametrize(
     "key",
     [
-        "causes:dvt.baseline",
+        "causes:dvt.prevalence",
         "causes:calf_strain.baseline.grade_3",
         'findings:palpable_gap.causes."calf_strain.grade_3"',
         'causes:dvt.odds_ratios."recent_immobility.yes"',

@@ -95,8 +95,8 @@ def test_a_picked_cause_stays_picked() -> None:
 
 def test_trying_a_number_names_the_file_value_not_the_tried_one() -> None:
     at = expert("Try a number")
-    at.selectbox(key="try_key").set_value("causes:dvt.baseline").run()
-    slider = at.slider(key="slider__causes:dvt.baseline")
+    at.selectbox(key="try_key").set_value("causes:dvt.prevalence").run()
+    slider = at.slider(key="slider__causes:dvt.prevalence")
     slider.set_value(0.0021).run()
     notice = next(i.value for i in at.info if "Trying 1 changed number" in i.value)
     assert "= 0.0021 (file: 0.002)" in notice

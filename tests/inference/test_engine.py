@@ -145,10 +145,10 @@ def test_model_uses_the_fast_engine_and_keeps_pgmpy_as_reference() -> None:
 
 def test_with_values_updates_without_pgmpy() -> None:
     m = load_model()
-    changed = m.with_values({"causes:dvt.baseline": 0.02})
+    changed = m.with_values({"causes:dvt.prevalence": 0.02})
     assert "network" not in changed.__dict__ and "pgmpy" not in type(changed.engine).__module__
     assert changed.priors["dvt"].probability > m.priors["dvt"].probability
-    fresh = DiagnosticModel(m.spec.with_values({"causes:dvt.baseline": 0.02}))
+    fresh = DiagnosticModel(m.spec.with_values({"causes:dvt.prevalence": 0.02}))
     assert changed.priors["dvt"].probability == fresh.priors["dvt"].probability  # update = rebuild
 
 

@@ -84,8 +84,11 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
     (
         "table_row_of_strings",
         "causes",
-        lambda d: d["acute_compartment_syndrome"]["table"]["rows"]["yes"].update(
-            value=["0.98", "0.02"]
+        lambda d: d["acute_compartment_syndrome"].update(
+            table={
+                "parents": ["recent_leg_trauma"],
+                "rows": {"yes": {"value": ["0.98", "0.02"], "source": "expert_estimate"}},
+            }
         ),
         r"acute_compartment_syndrome\.table\.rows\.yes\.value: expected a list of probabilities, one per state, found \['0\.98', '0\.02'\]",
     ),

@@ -5,7 +5,7 @@ Matplotlib is imported only when a chart is drawn, so ``model`` does not need it
 >>> import matplotlib
 >>> matplotlib.use("Agg")
 >>> from model.analysis.sensitivity import Swing
->>> s = Swing("causes:dvt.baseline", 0.004, 0.001, 0.01, 0.3, 0.1, 0.6, "urgent", "urgent", ("a",))
+>>> s = Swing("causes:dvt.prevalence", 0.004, 0.001, 0.01, 0.3, 0.1, 0.6, "urgent", "urgent", ("a",))
 >>> ax = tornado_chart([s], title="P(DVT)")
 >>> ax.get_title()
 'P(DVT)'
