@@ -20,6 +20,12 @@ RISK_FACTORS = {
     "diabetes": YN,
     "vascular_risk": YN,
     "recent_leg_trauma": YN,
+    "sex": ("female", "male"),
+    "previous_vte": YN,
+    "active_cancer": YN,
+    "oestrogen": YN,
+    "tendon_risk_medication": YN,
+    "low_energy_availability": YN,
 }
 CAUSES = {
     "doms": AP,
@@ -36,6 +42,12 @@ CAUSES = {
     "shin_splints": AP,
     "plantar_fasciitis": AP,
     "peripheral_neuropathy": AP,
+    "tibial_stress_fracture": AP,
+    "popliteal_artery_entrapment": AP,
+    "bakers_cyst_rupture": AP,
+    "superficial_thrombophlebitis": AP,
+    "lumbar_radiculopathy": AP,
+    "exertional_rhabdomyolysis": AP,
 }
 FINDINGS = [
     "one_leg_swelling",
@@ -60,12 +72,29 @@ FINDINGS = [
     "pain_at_rest",
     "tense_swollen_calf",
     "pain_when_walking",
+    "calf_squeeze_no_foot_movement",
+    "gap_in_tendon",
+    "pain_on_passive_stretch",
+    "foot_drop",
+    "dark_urine",
+    "cold_pale_foot",
+    "breathless_or_chest_pain",
+    "pitting_oedema",
+    "focal_bone_tenderness",
+    "hop_pain",
+    "not_improving",
+    "swelling_behind_knee",
+    "tender_vein_cord",
+    "back_pain_radiating",
+    "foot_cold_or_numb_when_running",
 ]
+DURATION = ("days", "weeks", "months")
 
 
 def test_vocabulary(model: DiagnosticModel) -> None:
     v = model.variables
-    for vid, states in {**RISK_FACTORS, **CAUSES, **{f: YN for f in FINDINGS}}.items():
+    promised = {**RISK_FACTORS, **CAUSES, **{f: YN for f in FINDINGS}, "symptom_duration": DURATION}
+    for vid, states in promised.items():
         assert v[vid].states == states, vid
     assert {k for k, x in v.items() if x.kind == "risk_factor"} == set(RISK_FACTORS)
     assert set(model.cause_ids) == set(CAUSES)

@@ -13,7 +13,7 @@ import numpy as np
 from model.atomic import atomic_path
 from model.evidence import smallest_conflict
 from model.inference.formats import FORMATS, Format
-from model.inference.tables import Array, all_cpts
+from model.inference.tables import CPT, Array, cpts_for, noisy_or_chain
 from model.priors.spec import ModelSpec
 
 with warnings.catch_warnings():
@@ -38,6 +38,31 @@ __all__ = [
 ]
 
 
+CHAIN_PARENTS = 8  # a noisy-OR with more parents is stored as a chain of small tables
+
+
+def network_cpts(spec: ModelSpec) -> list[CPT]:
+    """The tables of the network as stored, in topological order.
+
+    Each noisy-OR with many parents (the presenting complaint over every cause) becomes a
+    chain of small tables (``tables.noisy_or_chain``), so the BIF file and pgmpy's
+    elimination stay small; every other node is as ``tables`` computes it.
+    """
+    cards = {k: len(v.states) for k, v in spec.variables.items()}
+    states = {k: v.states for k, v in spec.variables.items()}
+    wide = [
+        f
+        for f in (*spec.findings, *([spec.presentation] if spec.presentation else []))
+        if len(f.parents) > CHAIN_PARENTS
+    ]
+    chained = {f.variable.id for f in wide}
+    nodes = [*spec.variables, *spec.network_findings]
+    out = list(cpts_for(spec, {n for n in nodes if n not in chained}).values())
+    for f in wide:
+        out += noisy_or_chain(f, cards, states)
+    return out
+
+
 def build_network(spec: ModelSpec) -> DiscreteBayesianNetwork:
     """Compile the spec into a pgmpy network with named states that passes ``check_model``.
 
@@ -46,7 +71,7 @@ def build_network(spec: ModelSpec) -> DiscreteBayesianNetwork:
     >>> net.check_model()
     True
     """
-    cpts = all_cpts(spec)
+    cpts = network_cpts(spec)
     net = DiscreteBayesianNetwork()
     net.add_nodes_from(c.variable for c in cpts)
     net.add_edges_from((p, c.variable) for c in cpts for p in c.parents)

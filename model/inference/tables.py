@@ -112,6 +112,18 @@ def cause_cpt(
     )
 
 
+def _inhibitors(
+    finding: Finding, cards: dict[str, int], states: dict[str, tuple[str, ...]]
+) -> dict[str, Array]:
+    """Each parent's factor of P(no): ``(1 - p) / (1 - leak)`` for a linked state, else 1."""
+    leak = finding.leak.value
+    out = {c: np.ones(cards[c]) for c in finding.parents}
+    for link in finding.links:
+        inhibit = (1.0 - link.entry.value) / (1.0 - leak) if leak < 1.0 else 0.0
+        out[link.cause][states[link.cause].index(link.state)] = min(1.0, max(0.0, inhibit))
+    return out
+
+
 def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple[str, ...]]) -> CPT:
     """Leaky noisy-OR (noisy-MAX for graded causes) of the linked causes.
 
@@ -119,18 +131,43 @@ def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple
     for a linked state and 1 for the cause's reference state.
     """
     parents = finding.parents
-    shape = tuple(cards[p] for p in parents)
-    leak = finding.leak.value
-    p_no = np.full(shape, 1.0 - leak)
-    for link in finding.links:
-        axis = parents.index(link.cause)
-        q = np.ones(cards[link.cause])
-        inhibit = (1.0 - link.entry.value) / (1.0 - leak) if leak < 1.0 else 0.0
-        q[states[link.cause].index(link.state)] = min(1.0, max(0.0, inhibit))
+    p_no = np.full(tuple(cards[p] for p in parents), 1.0 - finding.leak.value)
+    for axis, q in enumerate(_inhibitors(finding, cards, states).values()):
         index: list[slice | None] = [None] * len(parents)
         index[axis] = slice(None)
         p_no = p_no * q[tuple(index)]
     return CPT(finding.variable.id, finding.variable.states, parents, np.stack([p_no, 1.0 - p_no]))
+
+
+def noisy_or_chain(
+    finding: Finding, cards: dict[str, int], states: dict[str, tuple[str, ...]]
+) -> list[CPT]:
+    """``finding_cpt`` as a chain of small tables (parent divorcing), for tools that store tables.
+
+    ``{id}__leak`` is yes with the leak; each next node ``{id}__{cause}`` is yes when the one
+    before is, or else when its cause fires (``1 - q`` of ``finding_cpt``); the last node
+    carries the finding's id. Summing the chain out gives ``finding_cpt`` exactly, with at
+    most ``2 * 2 * card`` numbers per table instead of ``2 * prod(cards)``.
+
+    >>> from model.priors.loader import load_spec
+    >>> spec = load_spec(); f = spec.findings[0]
+    >>> cards = {k: len(v.states) for k, v in spec.variables.items()}
+    >>> sts = {k: v.states for k, v in spec.variables.items()}
+    >>> chain = noisy_or_chain(f, cards, sts)
+    >>> [c.variable for c in chain][-1] == f.variable.id, max(c.values.size for c in chain)
+    (True, 16)
+    """
+    fid, yn = finding.variable.id, finding.variable.states
+    leak = finding.leak.value
+    chain = [CPT(f"{fid}__leak", yn, (), np.array([1.0 - leak, leak]))]
+    inhibitors = _inhibitors(finding, cards, states)
+    for i, (cause, q) in enumerate(inhibitors.items()):
+        name = fid if i == len(finding.parents) - 1 else f"{fid}__{cause}"
+        no = np.stack(
+            [q, np.zeros_like(q)]
+        )  # P(no | before = no, cause), P(no | before = yes, cause)
+        chain.append(CPT(name, yn, (chain[-1].variable, cause), np.stack([no, 1.0 - no])))
+    return chain
 
 
 def categorical_cpt(
