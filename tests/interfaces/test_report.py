@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -28,7 +29,7 @@ def test_every_question_is_in_exactly_one_group(model: DiagnosticModel) -> None:
 def test_report_holds_what_a_clinician_needs(model: DiagnosticModel) -> None:
     page = build_report(model, DVT, draws=20)
     d = model.diagnose(DVT)
-    text = re.sub(r"<[^>]+>", " ", page)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     assert "One leg swollen: yes" in text and "Recent immobility: yes" in text
     assert "Left unanswered" in text and "Is your calf tense, hard and swollen" in text
     assert d.triage.title in text and f"level: {d.triage.level}" in text
