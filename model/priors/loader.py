@@ -672,6 +672,7 @@ class _Reader:
             {str(k): str(v) for k, v in tags_raw.items()} if isinstance(tags_raw, dict) else {}
         )
         rules = []
+        seen_rules: set[str] = set()
         for i, r in enumerate(raw.get("rule", [])):
             path = f"rule[{i}]"
             if not isinstance(r, dict):
@@ -698,7 +699,12 @@ class _Reader:
             level = self.level(f"{path}.level", r.get("level"))
             if level is None:
                 continue
-            threshold = self.entry("triage", f"rule.{target}.threshold", r.get("threshold"))
+            rid = str(r.get("id") or target)  # a second rule for one cause names itself
+            if rid in seen_rules:
+                self.p.add("triage", f"{path}.id", f"rule {quote(rid)} is given twice; give it an id")
+                continue
+            seen_rules.add(rid)
+            threshold = self.entry("triage", f"rule.{rid}.threshold", r.get("threshold"))
             reason = self.text("triage", path, r, "reason", required=True)
             advice = self.text("triage", path, r, "advice", required=True)
             tags = self.tags(f"{path}.tags", r.get("tags"), known_tags)

@@ -371,6 +371,7 @@ FINDING = Fields(
 RULE = Fields(
     "a triage rule",
     {
+        "id": Field(Text("an id, for a second rule on the same cause", nonempty=True)),
         "cause": Field(Text("a cause id, or cause.state"), required=True),
         "level": Field(Text("a triage level"), required=True),
         "threshold": Field(ENTRY, required=True),
