@@ -701,7 +701,9 @@ class _Reader:
                 continue
             rid = str(r.get("id") or target)  # a second rule for one cause names itself
             if rid in seen_rules:
-                self.p.add("triage", f"{path}.id", f"rule {quote(rid)} is given twice; give it an id")
+                self.p.add(
+                    "triage", f"{path}.id", f"rule {quote(rid)} is given twice; give it an id"
+                )
                 continue
             seen_rules.add(rid)
             threshold = self.entry("triage", f"rule.{rid}.threshold", r.get("threshold"))
