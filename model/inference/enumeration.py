@@ -563,9 +563,10 @@ class EnumerationEngine:
                 continue
             if v in evidence:
                 out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
-            elif v in self._finding_ids:
-                yes = float((w * self._factor(v)[1]).sum()) / total
-                out[v] = np.array([1.0 - yes, yes])
+            elif v in self._finding_ids:  # every state (a categorical finding has three)
+                factor = self._factor(v)
+                sums = [float((w * factor[s]).sum()) for s in range(1, len(factor))]
+                out[v] = np.array([max(0.0, total - sum(sums)), *sums]) / total
             else:
                 scores = []
                 for s in self.states[v]:

@@ -2,8 +2,8 @@
 
 Why not enumeration
 -------------------
-``EnumerationEngine`` touches every joint cause state (2^causes); at 20 causes that is a
-million numbers per answer and 200 MB of tables. This engine never forms a joint over the
+``EnumerationEngine`` touches every joint cause state (2^causes); at the shipped 20 causes
+that is 2^19 x 4 numbers per answer (0.1-0.3 s) and about 200 MB of tables. This engine never forms a joint over the
 causes. It uses three facts about the model:
 
 1. Given *all* risk factors, the causes are independent, except causes joined by a
@@ -12,15 +12,25 @@ causes. It uses three facts about the model:
    parents.
 2. A finding observed in a state whose row of its table is a product of one factor per
    cause (noisy-OR/-MAX ``no``: ``P(no | x) = b prod_c q_c(x_c)``) is a per-unit factor: it
-   folds into a vector ``d`` over unit states and costs nothing more.
+   folds into a vector ``d`` over unit states and costs nothing more. Unobserved findings
+   are barren and never enter.
 3. A finding observed in a state whose row is ``1 - b prod_c q_c`` (noisy-OR ``yes``)
-   expands into two such products with signs (Heckerman's Quickscore). Any other row
-   (a multi-state ``symptom_duration``, a logistic or inhibiting table) is written as the
-   sum, over its parents' configurations ``z`` with a non-zero entry, of
-   ``row(z) * prod_c [x_c = z_c]``: exact for any table, with as many terms as the table
-   has non-zero cells (so polynomial while the table is small).
+   expands into two such products with signs (Heckerman's Quickscore). The presenting
+   complaint (``spec.presentation``, a noisy-OR over every cause that ``Presenting`` in
+   ``model.inference.engines`` adds to every query as ``yes``) is one such finding, always
+   observed. A finding with the ``average`` rule (``symptom_duration``: the mean of the
+   present linked causes' distributions) is, per state, a sum of ``1 + m ceil(m / 2)``
+   non-negative products (``1 / n`` as an exact Gauss-Legendre integral of
+   ``t^(n - 1)``; see ``_average_terms``), checked against its table at build time. Any
+   other row (a logistic or inhibiting table) is written as the sum, over its parents'
+   configurations ``z`` with a non-zero entry, of ``row(z) * prod_c [x_c = z_c]``: exact
+   for any table, with as many terms as the table has non-zero cells (so polynomial while
+   the table is small).
 
-Risk factors are summed by conditioning plus enumeration: a few *hub* risk factors ``H``
+A risk factor that only one unit reads (``oestrogen``, ``active_cancer``, ... of the DVT
+unit) is summed into that unit's table by its prevalence (masked and re-summed, memoised,
+when it is observed), so it never multiplies the rows. The other risk factors are summed
+by conditioning plus enumeration: a few *hub* risk factors ``H``
 (chosen at build time, greedily, to minimise the cost below) are conditioned on; the
 units then fall into *components* that share no other risk factor, and each component
 enumerates the joint states ``r`` of its own risk factors (its *rows*). For one choice
@@ -39,8 +49,9 @@ Per term combination: ``sum_u |P_u| |X_u|`` (the ``Z``) plus ``|H| sum_k |R_k| |
 (the rows) multiply-adds, times three for the posteriors. For the shipped 14 causes that
 is about 10^4 per combination, one combination per ``2^positives``; linear in the causes,
 the negative findings and the rows, exponential only in the positive (or general)
-findings observed. A generated 30-cause network measured 1.5x the shipped 14-cause median
-(bench/RESULTS.md), where enumeration would cost 65,000 times more. Evidence on risk
+findings observed (the complaint counts as one, an ``average`` finding as its term
+count). The shipped 20 causes make 17 units, 7 hubs (3072 hub states), 10 components and
+9,984 rows; bench/RESULTS.md has the measured times. Evidence on risk
 factors zeroes rows, which the kernel skips.
 
 The guard
@@ -64,7 +75,8 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    ``DD_COST`` times the work), when cheaper than the stable method: tolerates ``kappa``
    up to about 1e18.
 3. *The stable method*, with only non-negative terms: ``EnumerationEngine`` while the
-   model has at most ``STABLE_CONFIGS`` cause configurations, else pgmpy's variable
+   model has at most ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause
+   configurations, so the shipped model's hard sets cost 0.1-0.3 s, else pgmpy's variable
    elimination. It also answers when ``P(e)`` computes to zero or below (and then names
    the evidence items that conflict), when the combinations exceed ``MAX_COMBOS`` or
    their work ``WORK_BUDGET`` (``LARGE_BUDGET`` when the stable method is pgmpy), or when a general finding has more than
@@ -73,24 +85,28 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
 ``stats`` counts the queries that took each path. The cost of this path is the weak
 point: at 20 causes and more the stable method is pgmpy (tens of milliseconds to
 seconds), so evidence with many surprising positive findings is slow there, never wrong.
+The work budget is set to what the stable method would cost (``STABLE_OPS`` per cause
+configuration, between ``WORK_BUDGET`` and ``LARGE_BUDGET``).
 
 Compilation
 -----------
-The kernel (``model.inference._noisyor_kernel``) is compiled by numba with ``cache=True`` on the
-first query, never at import: ``import model`` and ``calfdx --help`` do not load numba.
+The kernel (``model.inference._noisyor_kernel``) is compiled by numba with ``cache=True``
+on the first query, never at import: ``import model`` and ``calfdx --help`` do not load
+numba.
 
 Rebuilding
 ----------
 ``NoisyOrEngine(spec, previous=old)`` keeps the old engine's plan (hubs, components,
 rows) when the network is the same, and recomputes only the unit tables, prevalences and
 finding terms whose spec entries changed (the same table objects are reused, as in
-``EnumerationEngine``).
+``EnumerationEngine``; calibrated baselines can move every cause's table). The stable
+engine is updated from the old one on first need only.
 
 >>> from model.priors.loader import load_spec
 >>> eng = NoisyOrEngine(load_spec())
->>> eng
-NoisyOrEngine(14 causes in 13 units, hubs: age_group, mileage_jump; 3 components, 972 rows)
->>> p = eng.marginals(["dvt"], {"one_leg_swelling": "yes"})["dvt"]
+>>> eng.plan.private[eng.causes.index("doms")], len(eng.plan.components)
+((), 10)
+>>> p = eng.marginals(["dvt"], {"one_leg_swelling": "yes", "calf_pain_presentation": "yes"})["dvt"]
 >>> bool(abs(p.sum() - 1.0) < 1e-12)
 True
 """
@@ -195,10 +211,11 @@ class NoisyOrEngine:
         self._last: tuple[Any, _Solved | None] | None = None
         self.stats = {"quickscore": 0, "stable": 0, "double_double": 0, "telescoped": 0}
         self._stable_engine: EnumerationEngine | None = None
-        if previous is not None and isinstance(previous._stable_engine, EnumerationEngine):
-            self._stable_engine = EnumerationEngine(
-                spec, max_configs=STABLE_CONFIGS, previous=previous._stable_engine
-            )
+        # the previous stable engine, updated on first need only (most updates never ask)
+        self._stable_prev: EnumerationEngine | None = None
+        if previous is not None and not self._custom:
+            old = previous._stable_engine or previous._stable_prev
+            self._stable_prev = old if isinstance(old, EnumerationEngine) else None
         causes = set(self.causes)
         self.supported = all(set(cpts[f].parents) <= causes for f in self.findings)
         if not self.supported:
@@ -596,7 +613,11 @@ class NoisyOrEngine:
                 self._stable_engine = VariableEliminationEngine(network_from_tables(self._cpts))  # type: ignore[assignment]
             return self._stable_engine
         if self._stable_engine is None:
-            self._stable_engine = EnumerationEngine(self.spec, max_configs=STABLE_CONFIGS)
+            engine = EnumerationEngine(
+                self.spec, max_configs=STABLE_CONFIGS, previous=self._stable_prev
+            )
+            with self._lock:
+                self._stable_engine, self._stable_prev = engine, None
         return self._stable_engine
 
     def _solve(self, evidence: Mapping[str, str]) -> _Solved | None:
