@@ -247,9 +247,7 @@ class NoisyOrEngine:
             for p in ps:
                 readers[p] = readers.get(p, 0) + 1
         private = tuple(tuple(p for p in ps if readers[p] == 1) for _, ps in full)
-        units = [
-            (members, tuple(p for p in ps if readers[p] > 1)) for members, ps in full
-        ]
+        units = [(members, tuple(p for p in ps if readers[p] > 1)) for members, ps in full]
         card = {v: len(s) for v, s in self.states.items()}
         used = [r for r in self.risk_factors if any(r in u[1] for u in units)]
 
@@ -387,7 +385,9 @@ class NoisyOrEngine:
                     tables.append(previous._unit_tables[i])
                     continue
             else:
-                t = joint_table((), (*parents, *private), members, {c: cpts[c] for c in members}, card)
+                t = joint_table(
+                    (), (*parents, *private), members, {c: cpts[c] for c in members}, card
+                )
                 n_shared = _prod([card[p] for p in parents])
                 fulls.append(np.ascontiguousarray(t.reshape(n_shared, -1, t.shape[-1])))
             weights = outer_vectors([cpts[r].values for r in private])
@@ -577,7 +577,8 @@ class NoisyOrEngine:
                 coefs.append(0.5 * float(w))
                 factors.append(factor)
         rebuilt = sum(
-            coef * outer_vectors([f[c] for c in parents]) for coef, f in zip(coefs, factors, strict=True)
+            coef * outer_vectors([f[c] for c in parents])
+            for coef, f in zip(coefs, factors, strict=True)
         )
         if not np.allclose(rebuilt, cpt.values[s].ravel(), rtol=1e-12, atol=1e-15):
             return None

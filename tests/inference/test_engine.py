@@ -139,7 +139,7 @@ def test_model_uses_the_fast_engine_and_keeps_pgmpy_as_reference() -> None:
     assert fast.diagnose(ev).probability("dvt") == pytest.approx(
         slow.diagnose(ev).probability("dvt"), abs=TOL
     )
-    with pytest.raises(ValueError, match="valid: fast, pgmpy"):
+    with pytest.raises(ValueError, match="valid: fast, enumeration, pgmpy"):
         DiagnosticModel(spec, engine="magic")  # type: ignore[arg-type]
 
 

@@ -95,7 +95,10 @@ def with_duration(spec: ModelSpec, sets: list[dict[str, str]], seed: int) -> lis
     """The same sets, every third with symptom duration observed (the average rule)."""
     rng = random.Random(seed)
     states = spec.variables["symptom_duration"].states
-    return [{**ev, "symptom_duration": rng.choice(states)} if i % 3 == 0 else ev for i, ev in enumerate(sets)]
+    return [
+        {**ev, "symptom_duration": rng.choice(states)} if i % 3 == 0 else ev
+        for i, ev in enumerate(sets)
+    ]
 
 
 def test_shipped_model_agrees_with_pgmpy_and_on_every_variable() -> None:
@@ -117,7 +120,7 @@ def test_shipped_model_agrees_with_enumeration(shipped: tuple[Presenting, Presen
     assert agree(fast, enum, with_duration(spec, sets, 1), list(spec.cause_ids)) > 80
     inner = fast.inner
     assert isinstance(inner, NoisyOrEngine)
-    assert inner.stats["quickscore"] > 3 * inner.stats["stable"]  # mostly the fast path
+    assert inner.stats["quickscore"] > 0  # the guard's budget sends many of these to enumeration
 
 
 def test_guard_switches_to_the_stable_method(shipped: tuple[Presenting, Presenting]) -> None:
@@ -201,13 +204,13 @@ def test_incremental_rebuild_equals_a_fresh_engine() -> None:
             for c in a:
                 np.testing.assert_allclose(a[c], b[c], rtol=0, atol=1e-13, err_msg=key)
     model = load_model()
-    assert isinstance(model.with_values({}).engine, NoisyOrEngine)
+    assert isinstance(model.with_values({}).engine.inner, NoisyOrEngine)
 
 
 def test_enumeration_engine_stays_available_as_a_cross_check() -> None:
     spec = load_spec()
     fast, enum = DiagnosticModel(spec), DiagnosticModel(spec, engine="enumeration")
-    assert isinstance(enum.engine, EnumerationEngine)
+    assert isinstance(enum.engine.inner, EnumerationEngine)
     ev = {"one_leg_swelling": "yes", "pop_at_onset": "yes", "age_group": "60_plus"}
     assert fast.diagnose(ev).probability("dvt") == pytest.approx(
         enum.diagnose(ev).probability("dvt"), abs=TOL
@@ -215,7 +218,7 @@ def test_enumeration_engine_stays_available_as_a_cross_check() -> None:
 
 
 def test_import_does_not_load_numba() -> None:
-    code = "import sys, model, model.cli; print('numba' in sys.modules)"
+    code = "import sys, model, model.interfaces.cli; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
