@@ -234,5 +234,5 @@ def test_thousands_of_sets_on_the_shipped_and_generated_networks(
     spec = random_spec(25, seed=26)
     big = NoisyOrEngine(spec)
     big_ref = VariableEliminationEngine(build_network(spec))
-    sets = observable_sets(spec, 1000, seed=13, max_items=10) + stress_sets(spec, 15, seed=14)
-    assert agree(big, big_ref, sets, big.causes) > 800
+    sets = observable_sets(spec, 300, seed=13, max_items=10) + stress_sets(spec, 10, seed=14)
+    assert agree(big, big_ref, sets, big.causes) > 240
