@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 class DiagnosticModel:
     """The calf-pain network compiled from a validated spec.
 
-    ``engine="fast"`` (the default) answers with ``model.inference.enumeration``;
-    ``engine="pgmpy"`` with pgmpy's variable elimination, the reference.
+    ``engine="fast"`` (the default) answers with ``model.inference.noisyor`` (guarded
+    Quickscore); ``engine="enumeration"`` with ``model.inference.enumeration`` (a
+    cross-check); ``engine="pgmpy"`` with pgmpy's variable elimination, the reference.
 
     >>> m = load_model()
     >>> d = m.diagnose({"one_leg_swelling": "yes", "age_group": "45_to_59"})

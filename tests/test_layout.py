@@ -113,10 +113,10 @@ def test_imports_run_one_way() -> None:
     assert not upward, upward
 
 
-def test_import_model_does_not_load_pgmpy_pandas_or_scipy() -> None:
+def test_import_model_does_not_load_pgmpy_pandas_scipy_or_numba() -> None:
     code = (
         "import sys, model; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pgmpy', 'pandas', 'scipy', 'sklearn', 'torch'}))"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pgmpy', 'pandas', 'scipy', 'sklearn', 'torch', 'numba'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

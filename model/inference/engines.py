@@ -1,8 +1,10 @@
 """The one place that chooses an exact inference engine for a spec.
 
-``fast`` is ``model.inference.enumeration.EnumerationEngine``; ``pgmpy`` is pgmpy's
-variable elimination (``model.inference.pgmpy_adapter``), imported only when asked for,
-so that ``import model`` and the command line never load pgmpy.
+``fast`` is ``model.inference.noisyor.NoisyOrEngine`` (guarded Quickscore, compiled with
+numba on its first answer); ``enumeration`` is ``model.inference.enumeration.EnumerationEngine``
+(the cross-check, and the fast engine's stable method); ``pgmpy`` is pgmpy's variable
+elimination (``model.inference.pgmpy_adapter``), imported only when asked for, so that
+``import model`` and the command line never load pgmpy (nor numba).
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from model.inference.enumeration import EnumerationEngine
+from model.inference.noisyor import NoisyOrEngine
 from model.inference.tables import Array
 from model.priors.spec import ModelSpec
 
-EngineName = Literal["fast", "pgmpy"]
-ENGINES: tuple[EngineName, ...] = ("fast", "pgmpy")
+EngineName = Literal["fast", "enumeration", "pgmpy"]
+ENGINES: tuple[EngineName, ...] = ("fast", "enumeration", "pgmpy")
 
 
 class Engine(Protocol):
@@ -75,11 +78,11 @@ def make_engine(
 
     >>> from model.priors.loader import load_spec
     >>> make_engine(load_spec(), "fast")
-    EnumerationEngine(20 causes, 2097152 configurations, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear)
+    NoisyOrEngine(20 causes in 17 units, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear; 10 components, 9984 rows)
     >>> make_engine(load_spec(), "slow")
     Traceback (most recent call last):
     ...
-    ValueError: unknown engine 'slow'; valid: fast, pgmpy
+    ValueError: unknown engine 'slow'; valid: fast, enumeration, pgmpy
     """
     inner = previous.inner if isinstance(previous, Presenting) else previous
     engine = _bare_engine(spec, name, inner)
@@ -90,6 +93,9 @@ def make_engine(
 
 def _bare_engine(spec: ModelSpec, name: EngineName, previous: Engine | None) -> Engine:
     if name == "fast":
+        prev = previous if isinstance(previous, NoisyOrEngine) else None
+        return NoisyOrEngine(spec, previous=prev)
+    if name == "enumeration":
         old = previous if isinstance(previous, EnumerationEngine) else None
         return EnumerationEngine(spec, previous=old)
     if name == "pgmpy":

@@ -1,0 +1,238 @@
+"""NoisyOrEngine (guarded Quickscore) against pgmpy's variable elimination, the reference."""
+
+from __future__ import annotations
+
+import math
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import TINY
+from inference.test_engine import evidence_sets
+
+from model import DiagnosticModel, load_model
+from model.inference.engines import Engine, Presenting, make_engine
+from model.inference.enumeration import EnumerationEngine
+from model.inference.noisyor import NoisyOrEngine, network_from_tables
+from model.inference.pgmpy_adapter import VariableEliminationEngine, build_network
+from model.inference.synthetic import random_spec
+from model.inference.tables import CPT
+from model.priors.loader import load_spec
+from model.priors.spec import ModelSpec
+
+TOL = 1e-9
+
+
+def observable_sets(
+    spec: ModelSpec, n: int, seed: int, max_items: int = 20
+) -> list[dict[str, str]]:
+    """Random risk factors and findings, as a clinic would record them."""
+    rng = random.Random(seed)
+    obs = [v for v in spec.variables.values() if v.kind != "cause"]
+    return [
+        {v.id: rng.choice(v.states) for v in rng.sample(obs, rng.randint(0, max_items))}
+        for _ in range(n)
+    ]
+
+
+def stress_sets(spec: ModelSpec, n: int, seed: int) -> list[dict[str, str]]:
+    """Sets that trip the guard: many positive findings, and rare findings all positive."""
+    rng = random.Random(seed)
+    findings = [f.variable.id for f in spec.findings if f.variable.states == ("no", "yes")]
+    rare = sorted(spec.findings, key=lambda f: f.leak.value)
+    sets = [{f.variable.id: "yes" for f in rare[:k]} for k in range(1, 9)]
+    sets.append({f: "yes" for f in findings})
+    while len(sets) < n:
+        k = rng.randint(3, 9)
+        ev = {f: "yes" for f in rng.sample(findings, k)}
+        ev.update({f: "no" for f in rng.sample(findings, rng.randint(0, 10)) if f not in ev})
+        sets.append(ev)
+    return sets
+
+
+def agree(
+    engine: Engine,
+    ref: Engine,
+    sets: list[dict[str, str]],
+    variables: list[str],
+) -> int:
+    possible = 0
+    for ev in sets:
+        log_p, conflict = engine.log_evidence(ev)
+        if log_p == -math.inf:
+            assert conflict
+            ref_p = ref.log_evidence(ev)[0] if len(ev) < 12 else -math.inf
+            assert ref_p == -math.inf, ev
+            continue
+        possible += 1
+        got = engine.marginals(variables, ev)
+        want = ref.marginals([v for v in variables if v not in ev], ev)
+        for v, dist in want.items():
+            np.testing.assert_allclose(got[v], dist, atol=TOL, rtol=0, err_msg=f"{v} given {ev}")
+    return possible
+
+
+COMPLAINT = "calf_pain_presentation"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Presenting, Presenting]:
+    """The default engine as the model uses it (complaint observed), and enumeration.
+
+    pgmpy's variable elimination takes 1-2 s per query on the shipped 20 causes, so the
+    many-set checks read ``EnumerationEngine`` (exact, itself checked against pgmpy in
+    ``test_engine.py`` and below); a few sets go to pgmpy directly.
+    """
+    spec = load_spec()
+    fast, enum = make_engine(spec, "fast"), make_engine(spec, "enumeration")
+    assert isinstance(fast, Presenting) and isinstance(enum, Presenting)
+    return fast, enum
+
+
+def with_duration(spec: ModelSpec, sets: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
+    """The same sets, every third with symptom duration observed (the average rule)."""
+    rng = random.Random(seed)
+    states = spec.variables["symptom_duration"].states
+    return [
+        {**ev, "symptom_duration": rng.choice(states)} if i % 3 == 0 else ev
+        for i, ev in enumerate(sets)
+    ]
+
+
+def test_shipped_model_agrees_with_pgmpy_and_on_every_variable() -> None:
+    spec = load_spec()
+    fast = make_engine(spec, "fast")
+    ref = Presenting(VariableEliminationEngine(build_network(spec)), COMPLAINT)
+    sets = [{"one_leg_swelling": "yes", "age_group": "45_to_59", "symptom_duration": "weeks"}]
+    wanted = [*spec.cause_ids, "oestrogen", "symptom_duration"]  # pgmpy: 1-2 s per variable
+    assert agree(fast, ref, sets, wanted) == 1
+    enum = make_engine(spec, "enumeration")
+    sets += [{}, {"pop_at_onset": "yes", "palpable_gap": "yes", "oestrogen": "yes"}]
+    assert agree(fast, enum, sets, list(spec.variables)) == 3
+
+
+def test_shipped_model_agrees_with_enumeration(shipped: tuple[Presenting, Presenting]) -> None:
+    fast, enum = shipped
+    spec = fast.spec
+    sets = observable_sets(spec, 80, seed=1) + evidence_sets(spec, 20, seed=2)
+    assert agree(fast, enum, with_duration(spec, sets, 1), list(spec.cause_ids)) > 80
+    inner = fast.inner
+    assert isinstance(inner, NoisyOrEngine)
+    assert inner.stats["quickscore"] > 0  # the guard's budget sends many of these to enumeration
+
+
+def test_guard_switches_to_the_stable_method(shipped: tuple[Presenting, Presenting]) -> None:
+    fast, enum = shipped
+    inner = fast.inner
+    before = dict(inner.stats)
+    agree(fast, enum, stress_sets(fast.spec, 24, seed=3), list(fast.spec.cause_ids))
+    assert inner.stats["stable"] > before["stable"]  # the guard tripped
+    assert inner.stats["quickscore"] > before["quickscore"]  # and did not always
+
+
+def test_the_average_rule_as_terms_equals_its_table() -> None:
+    spec = load_spec()
+    engine = NoisyOrEngine(spec)
+    (cat,) = spec.categorical
+    cpt = engine.cpts[cat.variable.id]
+    for s in range(len(cpt.states)):
+        entry = engine._entry[(cat.variable.id, s)]
+        assert entry[0] == "expand" and entry[2] == 1 + 12 * 6  # 12 linked causes, 6 nodes
+        assert engine._average_terms(cat, cpt, s) is not None
+
+
+def test_near_impossible_and_impossible_evidence() -> None:
+    tiny = NoisyOrEngine(load_spec(TINY))
+    log_p, conflict = tiny.log_evidence({"strain": "none", "snap": "yes", "trip": "no"})
+    assert log_p == -math.inf and conflict == ["strain=none", "snap=yes"]
+    ref = VariableEliminationEngine(build_network(tiny.spec))
+    agree(tiny, ref, evidence_sets(tiny.spec, 200, seed=3), list(tiny.spec.variables))
+
+
+def test_generated_25_cause_network_agrees_with_pgmpy() -> None:
+    spec = random_spec(25, seed=25)
+    engine = NoisyOrEngine(spec)
+    ref = VariableEliminationEngine(build_network(spec))
+    sets = observable_sets(spec, 30, seed=4, max_items=14) + stress_sets(spec, 10, seed=5)[:4]
+    assert agree(engine, ref, sets, engine.causes) > 25
+
+
+def test_a_general_finding_table_is_exact() -> None:
+    """A three-state finding that is not noisy-OR (e.g. symptom duration), and a logistic one."""
+    spec = load_spec()
+    tables = dict(NoisyOrEngine(spec).cpts)
+    rng = np.random.default_rng(7)
+    parents = ("calf_strain", "achilles_tendinopathy", "dvt")
+    raw = rng.random((3, 4, 2, 2))
+    tables["duration"] = CPT(
+        "duration", ("days", "weeks", "months"), parents, raw / raw.sum(axis=0)
+    )
+    odds = np.exp(-2.0 + np.add.outer(np.array([0.0, 2.0]), np.array([0.0, -1.5])))  # inhibiting
+    tables["logistic"] = CPT(
+        "logistic", ("no", "yes"), ("doms", "cecs"), np.stack([1 / (1 + odds), odds / (1 + odds)])
+    )
+    engine = NoisyOrEngine(spec, tables=tables)
+    ref = VariableEliminationEngine(network_from_tables(tables))
+    sets = observable_sets(spec, 40, seed=8, max_items=8)
+    for i, ev in enumerate(sets):
+        ev["duration"] = ("days", "weeks", "months")[i % 3]
+        if i % 2:
+            ev["logistic"] = "yes"
+    assert agree(engine, ref, sets, [*engine.causes, "duration", "age_group"]) > 30
+
+
+def test_incremental_rebuild_equals_a_fresh_engine() -> None:
+    spec = load_spec()
+    base = NoisyOrEngine(spec)
+    sets = [{**ev, COMPLAINT: "yes"} for ev in observable_sets(spec, 12, seed=9, max_items=8)]
+    sets.append({COMPLAINT: "yes", "oestrogen": "yes", "symptom_duration": "days"})
+    for ev in sets:
+        base.marginals(base.causes, ev)
+    keys = [next(k for k in spec.entries if k.startswith(p)) for p in (
+        "causes:dvt.", "risk_factors:footwear.", "risk_factors:oestrogen.", "findings:bruising.",
+        "findings:symptom_duration.", "findings:calf_pain_presentation.",
+    )]  # fmt: skip
+    for key in keys:
+        changed = spec.with_values({key: spec.entries[key].high})
+        updated, fresh = NoisyOrEngine(changed, previous=base), NoisyOrEngine(changed)
+        assert updated.plan is base.plan
+        for ev in sets:
+            a, b = updated.marginals(updated.causes, ev), fresh.marginals(fresh.causes, ev)
+            assert updated.log_evidence(ev) == fresh.log_evidence(ev)
+            for c in a:
+                np.testing.assert_allclose(a[c], b[c], rtol=0, atol=1e-13, err_msg=key)
+    model = load_model()
+    assert isinstance(model.with_values({}).engine.inner, NoisyOrEngine)
+
+
+def test_enumeration_engine_stays_available_as_a_cross_check() -> None:
+    spec = load_spec()
+    fast, enum = DiagnosticModel(spec), DiagnosticModel(spec, engine="enumeration")
+    assert isinstance(enum.engine.inner, EnumerationEngine)
+    ev = {"one_leg_swelling": "yes", "pop_at_onset": "yes", "age_group": "60_plus"}
+    assert fast.diagnose(ev).probability("dvt") == pytest.approx(
+        enum.diagnose(ev).probability("dvt"), abs=TOL
+    )
+
+
+def test_import_does_not_load_numba() -> None:
+    code = "import sys, model, model.interfaces.cli; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_thousands_of_sets_on_the_shipped_and_generated_networks(
+    shipped: tuple[Presenting, Presenting],
+) -> None:
+    fast, enum = shipped
+    spec = fast.spec
+    sets = observable_sets(spec, 500, seed=11) + stress_sets(spec, 60, seed=12)
+    assert agree(fast, enum, with_duration(spec, sets, 11), list(spec.cause_ids)) > 450
+    spec = random_spec(25, seed=26)
+    big = NoisyOrEngine(spec)
+    big_ref = VariableEliminationEngine(build_network(spec))
+    sets = observable_sets(spec, 300, seed=13, max_items=10) + stress_sets(spec, 10, seed=14)
+    assert agree(big, big_ref, sets, big.causes) > 240
