@@ -87,7 +87,7 @@ def exact_tables(bn: Any, m: DiagnosticModel) -> float:
     pyAgrum's tables as read from our BIF file differ from ours by up to about 3e-8 although
     the file holds 16 digits, so without this its answers cannot agree with ours to 1e-9.
     """
-    from model.inference.tables import all_cpts
+    from model.inference.network_tables import all_cpts
 
     worst = 0.0
     for cpt in all_cpts(m.spec):

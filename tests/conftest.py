@@ -12,6 +12,7 @@ The tiny network (``tests/data/tiny``)::
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -41,3 +42,9 @@ def priors_copy(tmp_path: Path) -> Path:
     target = tmp_path / "priors"
     shutil.copytree(DEFAULT_PRIORS, target)
     return target
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _baseline_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the solved-baseline cache of the test run out of the user's cache folder."""
+    os.environ["CALFDX_CACHE_DIR"] = str(tmp_path_factory.mktemp("calfdx_cache"))

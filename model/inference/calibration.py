@@ -35,11 +35,16 @@ True
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from model.atomic import write_text_atomic
 from model.errors import PriorsError
 from model.inference.tables import Array, cause_cpt
 from model.priors.spec import ModelSpec
@@ -257,9 +262,64 @@ def _per_state(x: Array) -> Array:
 
 
 def solved_baselines(spec: ModelSpec) -> dict[str, Array]:
-    """The solved baselines of ``spec`` (computed once per spec, then kept in ``spec.derived``)."""
+    """The solved baselines of ``spec`` (computed once per spec, then kept in ``spec.derived``).
+
+    A freshly loaded spec's baselines are also kept on disk (``cache_file``), keyed by every
+    number and parent of the network, so the command line does not solve them again.
+    """
     found: dict[str, Array] | None = spec.derived.get("baselines")
     if found is None:
-        found = solve(spec, spec.derived.get("warm_start"))
+        warm = spec.derived.get("warm_start")
+        path = None if warm is not None else cache_file(spec)
+        found = _read_cache(path, spec) if path is not None else None
+        if found is None:
+            found = solve(spec, warm)
+            if path is not None:
+                _write_cache(path, found)
         spec.derived["baselines"] = found
     return found
+
+
+SOLVER_VERSION = "1"  # change when ``solve`` changes what it returns
+
+
+def cache_file(spec: ModelSpec) -> Path | None:
+    """Where the baselines of ``spec`` are kept, named by a hash of its numbers and parents.
+
+    The folder is ``$CALFDX_CACHE_DIR`` (``off``: nowhere), else ``$XDG_CACHE_HOME/calfdx``
+    or ``~/.cache/calfdx``.
+    """
+    root = os.environ.get("CALFDX_CACHE_DIR")
+    if root == "off":
+        return None
+    if not root:
+        root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "calfdx")
+    parts = [SOLVER_VERSION, TOL]
+    parts += [(k, e.value) for k, e in sorted(spec.entries.items())]
+    parts += [(c.variable.id, c.parents, c.variable.states) for c in spec.causes]
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return Path(root) / f"baselines-{digest}.json"
+
+
+def _read_cache(path: Path, spec: ModelSpec) -> dict[str, Array] | None:
+    try:
+        raw = json.loads(path.read_text())
+        out = {
+            c.variable.id: np.asarray(raw[c.variable.id], dtype=float)
+            for c in spec.causes
+            if c.prevalence
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing, unreadable or foreign: solve again
+    ok = all(v.ndim == 1 and np.isfinite(v).all() for v in out.values())
+    return out if ok else None
+
+
+def _write_cache(path: Path, baselines: Mapping[str, Array]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(
+            path, json.dumps({k: [float(x) for x in v] for k, v in baselines.items()})
+        )
+    except OSError:
+        pass  # a read-only home only costs the solve next time

@@ -78,7 +78,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.evidence import smallest_conflict
-from model.inference.tables import CPT, Array, cpts_for
+from model.inference.network_tables import cpts_for
+from model.inference.tables import CPT, Array
 from model.priors.spec import CategoricalFinding, Cause, Finding, ModelSpec, RiskFactor
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ import numpy as np
 from model.atomic import atomic_path
 from model.evidence import smallest_conflict
 from model.inference.formats import FORMATS, Format
-from model.inference.tables import CPT, Array, cpts_for, noisy_or_chain
+from model.inference.network_tables import cpts_for
+from model.inference.tables import CPT, Array, noisy_or_chain
 from model.priors.spec import ModelSpec
 
 with warnings.catch_warnings():

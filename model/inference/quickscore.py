@@ -64,7 +64,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from model.inference.enumeration import dependent_groups, joint_table, rank_one
-from model.inference.tables import CPT, Array, cpts_for
+from model.inference.network_tables import cpts_for
+from model.inference.tables import CPT, Array
 from model.priors.spec import ModelSpec
 
 MAX_KAPPA = 1e5

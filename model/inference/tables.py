@@ -7,13 +7,13 @@ layout, where the last parent changes fastest.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from model.priors.spec import CategoricalFinding, Cause, Entry, Finding, ModelSpec, RiskFactor
+from model.priors.spec import CategoricalFinding, Cause, Entry, Finding, RiskFactor
 
 Array = NDArray[np.float64]
 
@@ -209,59 +209,3 @@ def categorical_cpt(
     leak = dist(finding.leak).reshape((n,) + (1,) * len(parents))
     values = np.where(count > 0, total / np.maximum(count, 1.0), leak)
     return CPT(finding.variable.id, finding.variable.states, parents, values)
-
-
-def all_cpts(spec: ModelSpec) -> list[CPT]:
-    """Every table of the network in topological order (risk factors, causes, findings)."""
-    return list(cpts_for(spec).values())
-
-
-def cpts_for(spec: ModelSpec, nodes: Collection[str] | None = None) -> dict[str, CPT]:
-    """The tables of some nodes (all when ``nodes`` is None), by id in topological order.
-
-    Lets a caller that changed a few numbers recompute only the tables they touch.
-
-    >>> from model.priors.loader import load_spec
-    >>> list(cpts_for(load_spec(), {"dvt", "age_group"}))
-    ['age_group', 'dvt']
-    """
-    variables = spec.variables
-    cards = {k: len(v.states) for k, v in variables.items()}
-    states = {k: v.states for k, v in variables.items()}
-
-    def wanted(node: str) -> bool:
-        return nodes is None or node in nodes
-
-    out = {
-        rf.variable.id: risk_factor_cpt(rf) for rf in spec.risk_factors if wanted(rf.variable.id)
-    }
-    solved: Mapping[str, Array] = {}
-    if any(c.prevalence for c in spec.causes if wanted(c.variable.id)):
-        from model.inference.calibration import solved_baselines
-
-        solved = solved_baselines(spec)
-    out.update(
-        {
-            c.variable.id: cause_cpt(c, cards, states, solved.get(c.variable.id))
-            for c in spec.causes
-            if wanted(c.variable.id)
-        }
-    )
-    out.update(
-        {
-            f.variable.id: finding_cpt(f, cards, states)
-            for f in spec.findings
-            if wanted(f.variable.id)
-        }
-    )
-    out.update(
-        {
-            f.variable.id: categorical_cpt(f, cards, states)
-            for f in spec.categorical
-            if wanted(f.variable.id)
-        }
-    )
-    p = spec.presentation
-    if p is not None and wanted(p.variable.id):
-        out[p.variable.id] = finding_cpt(p, cards, states)
-    return out

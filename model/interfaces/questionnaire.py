@@ -74,7 +74,7 @@ class Group:
 def question_groups(spec: ModelSpec) -> tuple[Group, ...]:
     """The three groups of questions, holding every risk factor and finding of ``spec`` once."""
     variables = spec.variables
-    findings = [f.variable.id for f in (*spec.findings, *spec.categorical)]
+    findings = [f.variable.id for f in spec.findings] + [f.variable.id for f in spec.categorical]
     safety = tuple(v for v in SAFETY if v in variables and variables[v].kind == "finding")
     listed = [v for v in WHAT_HAPPENED if v in findings and v not in safety]
     rest = [v for v in findings if v not in safety and v not in listed]

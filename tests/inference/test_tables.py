@@ -8,7 +8,7 @@ from brute import brute_force
 
 from model import DiagnosticModel
 from model.inference.engines import EngineName
-from model.inference.tables import all_cpts
+from model.inference.network_tables import all_cpts
 
 
 @pytest.mark.parametrize(
