@@ -249,7 +249,10 @@ def cause_numbers(
             }
         )
 
-    for e, state in zip(node.baseline, var.states[1:], strict=node.table is None):
+    for e, state in zip(node.prevalence, var.states[1:], strict=True):
+        what = "present" if len(var.states) == 2 else var.state_label(state)
+        add("Prevalence", f"share of runners with calf pain who have it ({what})", e)
+    for e, state in zip(node.baseline, var.states[1:], strict=False):
         what = "P(present)" if len(var.states) == 2 else f"P({var.state_label(state)})"
         add("Baseline", f"{what} with every risk factor at its lowest-risk state", e)
     for o in node.odds_ratios:

@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--case", metavar="FILE", default=None, help=CASE_HELP)
     p.add_argument("-o", "--out", required=True, metavar="OUT.html", help="the page to write")
     p.add_argument(
-        "--draws", type=int, default=200, help="random settings of the priors for the intervals"
+        "--draws", type=int, default=40, help="random settings of the priors for the intervals"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of those draws")
     p.add_argument("--priors", default=None, help="priors folder (default: the shipped priors/)")

@@ -541,7 +541,7 @@ class _Reader:
             return None
         links, ok = [], leak is not None
         for key, value in raw.items():
-            path = f"{vid}.causes.{quote(key)}"
+            path = f"{vid}.causes.{path_part(key)}"
             cid, _, state = key.partition(".")
             if cid not in causes:
                 self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")

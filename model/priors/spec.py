@@ -544,8 +544,17 @@ class ModelSpec:
                 for r in self.rules
             ),
         )
-        if "baselines" in self.derived:  # a warm start for the calibration solver
-            new.derived["warm_start"] = self.derived["baselines"]
+        if "baselines" in self.derived:
+            # The baselines depend on the risk factors, the causes and the complaint only: a
+            # changed finding link, leak or threshold keeps them; otherwise they warm-start
+            # the calibration solver.
+            complaint = "" if self.presentation is None else self.presentation.variable.id
+            keeps = all(
+                k.startswith("triage:")
+                or (k.startswith("findings:") and not k.startswith(f"findings:{complaint}."))
+                for k in values
+            )
+            new.derived["baselines" if keeps else "warm_start"] = self.derived["baselines"]
         return new
 
 

@@ -97,9 +97,9 @@ def test_trying_a_number_names_the_file_value_not_the_tried_one() -> None:
     at = expert("Try a number")
     at.selectbox(key="try_key").set_value("causes:dvt.prevalence").run()
     slider = at.slider(key="slider__causes:dvt.prevalence")
-    slider.set_value(0.0021).run()
+    slider.set_value(0.0051).run()
     notice = next(i.value for i in at.info if "Trying 1 changed number" in i.value)
-    assert "= 0.0021 (file: 0.002)" in notice
+    assert "= 0.0051 (file: 0.005)" in notice
 
 
 def test_numbers_behind_a_cause_opens_on_the_most_likely_cause() -> None:
@@ -129,7 +129,9 @@ def test_answers_read_alike_in_the_sidebar_summary() -> None:
 
 def test_tornado_shows_every_bar_with_uncut_labels() -> None:
     at = expert("Sensitivity", **DVT_SCENARIO)
-    at.toggle(key="sensitivity_run").set_value(True).run()
+    # one sweep over every number (each cause's re-solved baseline included) takes minutes on
+    # a loaded 2-core machine: the toggle says so, and this run gets the time it needs
+    at.toggle(key="sensitivity_run").set_value(True).run(timeout=600)
     assert not at.exception, at.exception
     (chart,) = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")[-1:]
     import json
