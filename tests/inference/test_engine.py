@@ -266,7 +266,7 @@ def test_an_update_reuses_what_its_change_does_not_touch() -> None:
     assert_same_engine(other, EnumerationEngine(load_spec()), evidence_sets(spec, 10, seed=3))
 
 
-@pytest.mark.parametrize("limit", [{"max_configs": 2}, {"max_table": 10}])
+@pytest.mark.parametrize("limit", [{"max_configs": 2}])
 def test_an_update_beyond_the_limits_still_falls_back(limit: dict[str, int]) -> None:
     spec = load_spec(TINY)
     small = EnumerationEngine(spec, **limit)
