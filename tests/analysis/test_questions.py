@@ -134,7 +134,8 @@ def test_every_answer_preview_equals_a_direct_query(
         for a in q.answers:
             direct = model.engine.marginals(model.cause_ids, {**evidence, q.variable: a.state})
             for cause in model.cause_ids:
-                assert a.causes[cause] == pytest.approx(1 - direct[cause][0], abs=1e-12), (
+                # the default engine guarantees 1e-9 (its guard bounds the rounding error)
+                assert a.causes[cause] == pytest.approx(1 - direct[cause][0], abs=1e-9), (
                     q.variable,
                     a.state,
                     cause,
