@@ -236,5 +236,5 @@ def test_thousands_of_sets_on_the_shipped_and_generated_networks(
     spec = random_spec(25, seed=26)
     big = NoisyOrEngine(spec)
     big_ref = VariableEliminationEngine(build_network(spec))
-    sets = observable_sets(spec, 100, seed=13, max_items=10) + stress_sets(spec, 5, seed=14)
+    sets = observable_sets(spec, 100, seed=13, max_items=10) + stress_sets(spec, 4, seed=14)[:4]
     assert agree(big, big_ref, sets, big.causes) > 70
