@@ -23,7 +23,7 @@ def entry_location(key: str) -> tuple[str, str, str] | None:
     lists, and triage thresholds, which sit in an array of tables).
 
     >>> entry_location("causes:dvt.prevalence")
-    ('causes', 'dvt', 'baseline')
+    ('causes', 'dvt', 'prevalence')
     >>> entry_location("causes:calf_strain.baseline.grade_2")
     ('causes', 'calf_strain.baseline', 'grade_2')
     >>> entry_location('causes:dvt.odds_ratios."recent_immobility.yes"')

@@ -165,7 +165,7 @@ def _cite(spec: ModelSpec, e: Entry) -> str:
 
     >>> from model import load_model
     >>> spec = load_model().spec
-    >>> _cite(spec, spec.entries["causes:doms.baseline"]).startswith("expert estimate")
+    >>> _cite(spec, spec.entries["causes:doms.prevalence"]).startswith("expert estimate")
     True
     """
     text = "; ".join(cite_short(spec.references.get(k), k) for k in e.sources)

@@ -88,8 +88,9 @@ def urgent_rules(spec: ModelSpec) -> tuple[TriageRule, ...]:
     """The probability rules at urgent or above: the events the red-flag questions settle.
 
     >>> from model.priors.loader import load_spec
-    >>> sorted(r.target for r in urgent_rules(load_spec()))
-    ['achilles_rupture', 'acute_compartment_syndrome', 'calf_strain.grade_3', 'dvt']
+    >>> sorted(r.target for r in urgent_rules(load_spec()))  # doctest: +NORMALIZE_WHITESPACE
+    ['achilles_rupture', 'acute_compartment_syndrome', 'calf_strain.grade_3', 'dvt',
+     'exertional_rhabdomyolysis', 'popliteal_artery_entrapment', 'superficial_thrombophlebitis']
     """
     return tuple(r for r in spec.rules if LEVELS.index(r.level) >= URGENT)
 
