@@ -88,6 +88,7 @@ if TYPE_CHECKING:
 MAX_CONFIGS = 2**22
 MAX_TABLE = 2**24
 RESCALE_EVERY = 8
+JOINT_MEMO = 2  # joints kept (16 MB each at 2^21 cause configurations)
 CACHE_NUMBERS = 2**21  # per component: memoised risk-factor blocks, 16 MB at most
 EINSUM_AXES = 52  # numpy's einsum names at most 52 axes
 
@@ -228,7 +229,7 @@ class EnumerationEngine:
         if self.too_large:
             return
         self._lock = threading.Lock()
-        self._last: tuple[tuple[tuple[str, str], ...], Array, float] | None = None
+        self._joints: dict[tuple[tuple[str, str], ...], tuple[Array, float]] = {}
         self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = []
         if previous is None:
             self._paths = [self._base_path(members, rfs) for members, rfs in self._groups]
@@ -408,15 +409,20 @@ class EnumerationEngine:
     def _joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
         """``W`` (scaled, as a tensor in ``self.order``) and the log of its scale.
 
-        The last result is kept, so ``log_evidence`` then ``marginals`` on the same
-        evidence (as ``diagnose`` asks) compute it once.
+        The last ``JOINT_MEMO`` results are kept, so ``diagnose`` (log-evidence and
+        marginals of the answers, then the priors: with a presenting complaint, the
+        complaint alone) computes each joint once.
         """
         key = tuple(sorted(evidence.items()))
-        if self._last is not None and self._last[0] == key:
-            return self._last[1], self._last[2]
+        found = self._joints.get(key)
+        if found is not None:
+            return found
         w, log_scale = self._compute_joint(evidence)
         w.flags.writeable = False
-        self._last = (key, w, log_scale)
+        with self._lock:
+            while len(self._joints) >= JOINT_MEMO:
+                del self._joints[next(iter(self._joints))]  # the oldest
+            self._joints[key] = (w, log_scale)
         return w, log_scale
 
     def _compute_joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
@@ -455,7 +461,7 @@ class EnumerationEngine:
 
     def clear_memo(self) -> None:
         """Forget the memoised risk-factor blocks and the last joint (for cold timings)."""
-        self._last = None
+        self._joints.clear()
         for cache in self._blocks:
             cache.clear()
 
