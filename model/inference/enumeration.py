@@ -243,7 +243,7 @@ class EnumerationEngine:
         placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
         self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
         # each finding's broadcast table and noisy-OR split, prepared on first use
-        self._findings: dict[str, Array] = {}
+        self._findings: dict[tuple[str, int], Array] = {}
         self._rank_one: dict[str, tuple[float, dict[str, Array]] | None] = {}
         if previous is not None:
             self._keep_findings(previous)
@@ -310,18 +310,23 @@ class EnumerationEngine:
 
     def _keep_findings(self, previous: EnumerationEngine) -> None:
         """Take over ``previous``'s prepared findings whose tables are unchanged."""
-        for f, factor in list(previous._findings.items()):
+        for (f, k), factor in list(previous._findings.items()):
             if self._cpts[f] is previous._cpts[f]:
-                self._findings[f] = factor
+                self._findings[(f, k)] = factor
         for f, split in list(previous._rank_one.items()):
             if self._cpts[f] is previous._cpts[f]:
                 self._rank_one[f] = split
 
-    def _factor(self, f: str) -> Array:
-        """The finding's table laid out to broadcast over ``W`` (prepared once)."""
-        factor = self._findings.get(f)
+    def _factor(self, f: str, k: int) -> Array:
+        """State ``k`` of the finding's table laid out to broadcast over ``W`` (prepared once).
+
+        Prepared per state: a many-parent table (the complaint's covers every cause) is
+        copied into the engine's axis order only for the states the evidence asks for.
+        """
+        key = (f, k)
+        factor = self._findings.get(key)
         if factor is None:
-            factor = self._findings[f] = self._finding_factor(self._cpts[f])
+            factor = self._findings[key] = self._finding_factor(self._cpts[f], k)
         return factor
 
     def _split_of(self, f: str) -> tuple[float, dict[str, Array]] | None:
@@ -373,13 +378,12 @@ class EnumerationEngine:
         out: Array = np.einsum(*ops, optimize=self._paths[k])
         return np.ascontiguousarray(out.reshape(self._n_hub, -1), dtype=float)
 
-    def _finding_factor(self, cpt: CPT) -> Array:
-        """The finding's table laid out to broadcast over the configuration tensor."""
-        values = cpt.values
+    def _finding_factor(self, cpt: CPT, k: int) -> Array:
+        """State ``k`` of the finding's table laid out to broadcast over the configuration tensor."""
         src = list(cpt.parents)
         dst = [c for c in self.order if c in src]
-        values = np.moveaxis(values, [1 + src.index(c) for c in dst], range(1, 1 + len(dst)))
-        shape = [len(cpt.states)] + [len(self.states[c]) if c in src else 1 for c in self.order]
+        values = np.moveaxis(cpt.values[k], [src.index(c) for c in dst], range(len(dst)))
+        shape = [len(self.states[c]) if c in src else 1 for c in self.order]
         return np.ascontiguousarray(values).reshape(shape)
 
     def __repr__(self) -> str:
@@ -452,7 +456,7 @@ class EnumerationEngine:
             for f in self.findings
             if f in evidence and (evidence[f] != self.states[f][0] or self._split_of(f) is None)
         ]
-        factors = [self._factor(f)[self.states[f].index(evidence[f])] for f in observed]
+        factors = [self._factor(f, self.states[f].index(evidence[f])) for f in observed]
         for i, factor in enumerate(merge_small(factors, self.n_configs // 4)):
             if i and i % RESCALE_EVERY == 0:
                 w, log_scale = _rescale(w, log_scale)
@@ -571,8 +575,8 @@ class EnumerationEngine:
             if v in evidence:
                 out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
             elif v in self._finding_ids:  # binary or many-state: one weighted sum per state
-                table = self._factor(v)
-                out[v] = np.array([float((w * table[k]).sum()) for k in range(len(table))]) / total
+                n = len(self.states[v])
+                out[v] = np.array([float((w * self._factor(v, k)).sum()) for k in range(n)]) / total
             else:
                 scores = []
                 for s in self.states[v]:

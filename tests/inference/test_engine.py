@@ -247,11 +247,12 @@ def test_an_update_reuses_what_its_change_does_not_touch() -> None:
     same = EnumerationEngine(spec.with_values({"triage:rule.dvt.threshold": 0.5}), previous=base)
     assert all(a is b for a, b in zip(same.components, base.components, strict=True))
     assert same.hubs is base.hubs
-    assert same._findings["one_leg_swelling"] is base._findings["one_leg_swelling"]
+    yes = ("one_leg_swelling", 1)
+    assert same._findings[yes] is base._findings[yes]
     assert same._rank_one["bruising"] is base._rank_one["bruising"]
     link = next(k for k in spec.entries if k.startswith("findings:one_leg_swelling.causes"))
     linked = EnumerationEngine(spec.with_values({link: 0.123}), previous=base)
-    assert "one_leg_swelling" not in linked._findings and "bruising" in linked._rank_one
+    assert yes not in linked._findings and "bruising" in linked._rank_one
     assert not any("table" in c.__dict__ for c in base.components)  # built on first need
     risk = {"footwear": "worn_or_unsuitable", "diabetes": "yes"}
     base.marginals(["dvt"], risk)
