@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ from model.priors.spec import ModelSpec
 TOL = 1e-9  # on the cumulative log-odds: a relative error of about 1e-9
 MAX_STEPS = 100
 ANDERSON = 5
+MAX_PATHS = 256  # contraction orders kept (a structure needs three per group of causes)
+_PATHS: dict[tuple[Any, ...], Any] = {}
 
 
 def _logit(p: Array) -> Array:
@@ -83,7 +86,12 @@ def _groups(spec: ModelSpec) -> list[list[str]]:
 
 
 class _Problem:
-    """The structure of one spec's calibration: axes, groups, complaint factors."""
+    """The structure of one spec's calibration: axes, groups, hubs, complaint factors.
+
+    A risk factor read by one group only is summed out inside that group; the others (the
+    hubs) span a small grid on which the groups' factors multiply. Per step this is two
+    small contractions per group and a few products over the grid (about 10^4 cells).
+    """
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
@@ -105,19 +113,57 @@ class _Problem:
             for link in p.links:
                 k = self.states[link.cause].index(link.state)
                 self.q[link.cause][k] = (1.0 - link.entry.value) / (1.0 - self.leak)
-        self.rfs = [
+        rfs = [
             list(
                 dict.fromkeys(p for c in g for p in self.causes[c].parents if p not in self.causes)
             )
             for g in self.groups
         ]
-        self._paths: dict[tuple[str, int], Any] = {}
+        readers = Counter(r for group in rfs for r in group)
+        self.hubs = [r for r in self.prevalence if readers[r] > 1]
+        self.own_hubs = [[r for r in group if readers[r] > 1] for group in rfs]
+        self.private = [[r for r in group if readers[r] == 1] for group in rfs]
+        shape = [self.cards[h] for h in self.hubs]
+        self.grid_prior = np.ones(shape)  # P(hubs): the product of their prevalences
+        for h in self.hubs:
+            self.grid_prior = self.grid_prior * self._on_grid(self.prevalence[h], [h])
+
+    def _on_grid(self, table: Array, hubs: list[str]) -> Array:
+        """A table over some hubs (in ``self.hubs`` order) shaped to broadcast over the grid."""
+        return table.reshape([self.cards[h] if h in hubs else 1 for h in self.hubs])
 
     def _einsum(self, key: tuple[str, int], *ops: Any) -> Array:
-        if key not in self._paths:
-            self._paths[key] = np.einsum_path(*ops, optimize="greedy")[0]
-        out: Array = np.einsum(*ops, optimize=self._paths[key])
+        # the contraction order depends only on the shapes and axes, which a sweep's
+        # ``with_values`` keeps: found once per structure, not once per solve
+        shapes = tuple(np.shape(o) if i % 2 == 0 else tuple(o) for i, o in enumerate(ops[:-1]))
+        path_key = (key, shapes, tuple(ops[-1]))
+        path = _PATHS.get(path_key)
+        if path is None:
+            if len(_PATHS) >= MAX_PATHS:
+                _PATHS.clear()
+            path = _PATHS[path_key] = np.einsum_path(*ops, optimize="greedy")[0]
+        out: Array = np.einsum(*ops, optimize=path)
         return out
+
+    def _group_tables(self, g: int, tables: Mapping[str, Array]) -> tuple[Array, Array]:
+        """The group's joint over (its hubs, its causes), its private risk factors summed out.
+
+        First with the complaint's factors ``q`` (towards P(no complaint)), then without.
+        """
+        members = self.groups[g]
+        hubs = [h for h in self.hubs if h in self.own_hubs[g]]
+        ops_q: list[Any] = []
+        ops_1: list[Any] = []
+        for c in members:
+            axes = [self.axis[v] for v in (c, *self.causes[c].parents)]
+            shape = (-1,) + (1,) * (tables[c].ndim - 1)
+            ops_q += [tables[c] * self.q[c].reshape(shape), axes]
+            ops_1 += [tables[c], axes]
+        for r in self.private[g]:
+            ops_q += [self.prevalence[r], [self.axis[r]]]
+            ops_1 += [self.prevalence[r], [self.axis[r]]]
+        out = [self.axis[v] for v in (*hubs, *members)]
+        return self._einsum(("q", g), *ops_q, out), self._einsum(("1", g), *ops_1, out)
 
     def marginals(self, baselines: Mapping[str, Array]) -> dict[str, Array]:
         """P(cause state | complaint) for every cause, with these baselines."""
@@ -125,49 +171,38 @@ class _Problem:
             c: cause_cpt(cause, self.cards, self.states, baselines.get(c)).values
             for c, cause in self.causes.items()
         }
-        with_q, prior = [], []
-        for g, (members, rfs) in enumerate(zip(self.groups, self.rfs, strict=True)):
-            ops_q: list[Any] = []
-            ops_1: list[Any] = []
-            for c in members:
-                axes = [self.axis[v] for v in (c, *self.causes[c].parents)]
-                shape = (-1,) + (1,) * (tables[c].ndim - 1)
-                ops_q += [tables[c] * self.q[c].reshape(shape), axes]
-                ops_1 += [tables[c], axes]
-            out = [self.axis[v] for v in (*rfs, *members)]
-            with_q.append(self._einsum(("q", g), *ops_q, out))
-            prior.append(self._einsum(("1", g), *ops_1, out))
-        phis = [
-            t.sum(axis=tuple(range(len(r), t.ndim))) for t, r in zip(with_q, self.rfs, strict=True)
-        ]
-        rf_ops: list[Any] = []
-        for r, v in self.prevalence.items():
-            rf_ops += [v, [self.axis[r]]]
+        with_q, prior, phis = [], [], []
+        for g in range(len(self.groups)):
+            tq, t1 = self._group_tables(g, tables)
+            hubs = [h for h in self.hubs if h in self.own_hubs[g]]
+            with_q.append(tq)
+            prior.append(t1)
+            phi = tq.sum(axis=tuple(range(len(hubs), tq.ndim)))
+            phis.append(self._on_grid(phi, hubs))
+        # the product of the other groups' factors, by prefix and suffix products
+        n = len(phis)
+        before = [np.ones(())] * (n + 1)
+        after = [np.ones(())] * (n + 1)
+        for g in range(n):
+            before[g + 1] = before[g] * phis[g]
+            after[n - 1 - g] = after[n - g] * phis[n - 1 - g]
+        p_no = (1.0 - self.leak) * float((self.grid_prior * before[n]).sum())
         result: dict[str, Array] = {}
         prior_marginals: dict[str, Array] = {}
-        p_no = None
         for g, members in enumerate(self.groups):
-            ops: list[Any] = [with_q[g], [self.axis[v] for v in (*self.rfs[g], *members)]]
-            for h, phi in enumerate(phis):
-                if h != g:
-                    ops += [phi, [self.axis[v] for v in self.rfs[h]]]
-            joint_no = (1.0 - self.leak) * self._einsum(
-                ("j", g), *ops, *rf_ops, [self.axis[m] for m in members]
+            hubs = [h for h in self.hubs if h in self.own_hubs[g]]
+            others = [i for i, h in enumerate(self.hubs) if h not in hubs]
+            weight = np.broadcast_to(
+                self.grid_prior * before[g] * after[g + 1], self.grid_prior.shape
             )
-            own = [*prior[g].shape[: len(self.rfs[g])]]
-            weights = np.ones(own) if own else np.ones(())
-            for i, r in enumerate(self.rfs[g]):
-                index = [None] * len(own)
-                index[i] = slice(None)  # type: ignore[call-overload]
-                weights = weights * self.prevalence[r][tuple(index)]
-            joint = np.tensordot(weights, prior[g], axes=len(own)) if own else prior[g]
-            if p_no is None:
-                p_no = float(joint_no.sum())
+            w_no = weight.sum(axis=tuple(others)) if others else weight
+            w_1 = self.grid_prior.sum(axis=tuple(others)) if others else self.grid_prior
+            joint_no = (1.0 - self.leak) * np.tensordot(w_no, with_q[g], axes=len(hubs))
+            joint = np.tensordot(w_1, prior[g], axes=len(hubs))
             for i, c in enumerate(members):
                 other = tuple(j for j in range(len(members)) if j != i)
                 prior_marginals[c] = np.asarray(joint.sum(axis=other))
                 result[c] = prior_marginals[c] - np.asarray(joint_no.sum(axis=other))
-        assert p_no is not None
         if self.spec.presentation is None:  # no complaint: the targets are plain marginals
             return prior_marginals
         yes = 1.0 - p_no
