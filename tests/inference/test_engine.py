@@ -85,12 +85,12 @@ def test_every_variable_on_structured_sets() -> None:
 
 
 @pytest.mark.slow
-def test_thousands_of_random_sets_agree_with_pgmpy() -> None:
+def test_random_sets_on_the_shipped_model_agree_with_pgmpy() -> None:
     spec = load_spec()
     rng = random.Random(20261121)
     sets = evidence_sets(spec, 12, seed=2)
-    sets += [random_evidence(spec, rng, rng.randint(1, 48)) for _ in range(28)]
-    assert compare(spec, sets, chain_every=10) > 20
+    sets += [random_evidence(spec, rng, rng.randint(1, 48)) for _ in range(12)]
+    assert compare(spec, sets, chain_every=10) > 12
 
 
 @pytest.mark.slow
@@ -196,13 +196,22 @@ def random_change(spec: ModelSpec, rng: random.Random, n_keys: int) -> dict[str,
 def assert_same_engine(
     updated: EnumerationEngine, fresh: EnumerationEngine, sets: list[dict[str, str]]
 ) -> None:
-    variables = list(fresh.spec.variables)
+    """The same log P(e) and cause marginals on every set, and every variable on the first.
+
+    A stale table would show in the causes' marginals and in P(e); each risk factor's
+    marginal costs one joint per state (2^21 numbers on the shipped model), so only the
+    first possible set asks for them.
+    """
+    every = list(fresh.spec.variables)
+    first = True
     for ev in sets:
         a, b = updated.log_evidence(ev), fresh.log_evidence(ev)
         assert a[1] == b[1]
         assert a[0] == b[0] or abs(a[0] - b[0]) < 1e-12, ev
         if a[0] == -math.inf:
             continue
+        variables = every if first else list(fresh.causes)
+        first = False
         ma, mb = updated.marginals(variables, ev), fresh.marginals(variables, ev)
         for v in variables:
             np.testing.assert_allclose(ma[v], mb[v], rtol=0.0, atol=1e-12, err_msg=v)
