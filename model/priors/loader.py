@@ -541,22 +541,11 @@ class _Reader:
             return None
         links, ok = [], leak is not None
         for key, value in raw.items():
-            path = f"{vid}.causes.{path_part(key)}"
-            cid, _, state = key.partition(".")
-            if cid not in causes:
-                self.p.add("findings", path, f"unknown cause '{cid}'; {one_of(cid, causes)}")
+            target = self.link_target(vid, key, causes)
+            if target is None:
                 ok = False
                 continue
-            cstates = causes[cid].states
-            state = state or ("present" if len(cstates) == 2 else "")
-            if state not in cstates[1:]:
-                self.p.add(
-                    "findings",
-                    path,
-                    f"give one entry per state of {cid}: {', '.join(f'{cid}.{s}' for s in cstates[1:])}",
-                )
-                ok = False
-                continue
+            path, cid, state = target
             dist = self.distribution(path, value, var.states)
             if dist is None:
                 ok = False
@@ -576,27 +565,36 @@ class _Reader:
             return None
         return CategoricalFinding(var, leak, tuple(links))
 
+    def link_target(
+        self, vid: str, key: str, causes: dict[str, Variable]
+    ) -> tuple[str, str, str] | None:
+        """(path, cause, state) of a finding's link key ``cause[.state]``; ``None`` if invalid.
+
+        A two-state cause's key may leave out its state (``present``).
+        """
+        path = f"{vid}.causes.{path_part(key)}"
+        cid, _, state = key.partition(".")
+        if cid not in causes:
+            self.p.add("findings", path, f"unknown cause {quote(cid)}; {one_of(cid, causes)}")
+            return None
+        states = causes[cid].states
+        state = state or ("present" if len(states) == 2 else "")
+        if state not in states[1:]:
+            each = ", ".join(f"{cid}.{s}" for s in states[1:])
+            self.p.add("findings", path, f"give one entry per state of {cid}: {each}")
+            return None
+        return path, cid, state
+
     def links(
         self, vid: str, raw: dict[str, Any], causes: dict[str, Variable], leak: Entry
     ) -> tuple[Link, ...] | None:
         out, ok = [], True
         for key, value in raw.items():
-            path = f"{vid}.causes.{path_part(key)}"
-            cid, _, state = key.partition(".")
-            if cid not in causes:
-                self.p.add("findings", path, f"unknown cause {quote(cid)}; {one_of(cid, causes)}")
+            target = self.link_target(vid, key, causes)
+            if target is None:
                 ok = False
                 continue
-            states = causes[cid].states
-            state = state or ("present" if len(states) == 2 else "")
-            if state not in states[1:]:
-                self.p.add(
-                    "findings",
-                    path,
-                    f"give one entry per state of {cid}: {', '.join(f'{cid}.{s}' for s in states[1:])}",
-                )
-                ok = False
-                continue
+            path, cid, state = target
             e = self.entry("findings", path, value)
             if e is None:
                 ok = False
