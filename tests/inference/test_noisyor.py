@@ -139,7 +139,8 @@ def test_the_average_rule_as_terms_equals_its_table() -> None:
     cpt = engine.cpts[cat.variable.id]
     for s in range(len(cpt.states)):
         entry = engine._entry[(cat.variable.id, s)]
-        assert entry[0] == "expand" and entry[2] == 1 + 12 * 6  # 12 linked causes, 6 nodes
+        # 13 linked causes (acute compartment syndrome since issue 13), 7 nodes
+        assert entry[0] == "expand" and entry[2] == 1 + 13 * 7
         assert engine._average_terms(cat, cpt, s) is not None
 
 
