@@ -102,9 +102,14 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
     if not st.toggle(
         "Run the analysis for this scenario", key="sensitivity_run", persist_state="page"
     ):
-        st.info("Switch on to move every number across its range (a few seconds).")
+        st.info(
+            f"Switch on to move each of the {len(model.spec.entries)} numbers to both ends "
+            "of its range, one at a time (up to a minute: a number that moves the causes' "
+            "solved baselines is solved again each time)."
+        )
         return
-    swings = one_way(model, evidence, target)
+    with st.spinner("Moving every number across its range..."):
+        swings = one_way(model, evidence, target)
     st.altair_chart(tornado(swings, target, bars, model.spec), width="stretch")
     level = model.diagnose(evidence, explained=False).triage.level
     changes = [s for s in swings if {s.triage_low, s.triage_high} != {level}]
