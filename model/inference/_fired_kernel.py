@@ -9,7 +9,7 @@ set: "finding ``b`` has fired"), so one message is ``2^B`` non-negative numbers.
 operator for parent state ``p`` is ``K_u(p) = sum_x T_u[p, x] d(x) (x)_b M_b(x)`` with the
 per-bit upper-triangular ``M_b(x) = [[stay, fire], [0, keep]]``; only the ``t`` bits that
 touch ``u`` change, so it is stored as ``3^t`` numbers (the pairs ``a <= b`` of local
-bit states, as ternary digits: 0 = stays clear, 1 = fires here, 2 = was already set).
+bit states: stays clear, fires here, was already set), grouped by the state before.
 """
 
 from __future__ import annotations
@@ -73,36 +73,56 @@ def fired_sweep(
             if w_hub[row_hub[row]] == 0.0:
                 w = 0.0
             w_row[row] = w
-    # per unit: its 3^t local pairs, their global offsets and the other bits' states
+    # per unit: its 3^t local pairs (a <= b), grouped by a, their global offsets and the
+    # other bits' states; a pair's factor product V_u[x, r] at every unit state
     n3 = np.ones(n_units, dtype=np.int64)
+    n2 = np.ones(n_units, dtype=np.int64)
     for u in range(n_units):
         for _i in range(unit_nbits[u]):
             n3[u] *= 3
-    p_off = np.zeros(n_units + 1, dtype=np.int64)  # into offa / offb / V rows
-    for u in range(n_units):
-        p_off[u + 1] = p_off[u] + n3[u]
-    offa = np.zeros(p_off[n_units], dtype=np.int64)
-    offb = np.zeros(p_off[n_units], dtype=np.int64)
+            n2[u] *= 2
+    p_off = np.zeros(n_units + 1, dtype=np.int64)  # into offb / V rows
+    g_off = np.zeros(n_units + 1, dtype=np.int64)  # into grp / la_glob
     o_off = np.zeros(n_units + 1, dtype=np.int64)
     for u in range(n_units):
+        p_off[u + 1] = p_off[u] + n3[u]
+        g_off[u + 1] = g_off[u] + n2[u] + 1
         o_off[u + 1] = o_off[u] + (n_s >> unit_nbits[u])
+    offb = np.zeros(p_off[n_units], dtype=np.int64)
+    tern = np.zeros(p_off[n_units], dtype=np.int64)  # each pair's ternary index
+    grp = np.zeros(g_off[n_units], dtype=np.int64)
+    la_glob = np.zeros(g_off[n_units], dtype=np.int64)
     others = np.zeros(o_off[n_units], dtype=np.int64)
     for u in range(n_units):
         t = unit_nbits[u]
-        for j in range(n3[u]):
-            rest = j
-            a = 0
-            b = 0
+        r = 0
+        for la in range(n2[u]):
+            grp[g_off[u] + la] = r
+            ga = 0
             for i in range(t):
-                dig = rest % 3
-                rest //= 3
-                bit = 1 << unit_bits[u, i]
-                if dig == 2:
-                    a |= bit
-                if dig >= 1:
-                    b |= bit
-            offa[p_off[u] + j] = a
-            offb[p_off[u] + j] = b
+                if (la >> i) & 1:
+                    ga |= 1 << unit_bits[u, i]
+            la_glob[g_off[u] + la] = ga
+            free = (n2[u] - 1) & ~la
+            sub = free
+            while True:
+                j = 0
+                gb = ga
+                p3 = 1
+                for i in range(t):
+                    if (la >> i) & 1:
+                        j += 2 * p3
+                    elif (sub >> i) & 1:
+                        j += p3
+                        gb |= 1 << unit_bits[u, i]
+                    p3 *= 3
+                tern[p_off[u] + r] = j
+                offb[p_off[u] + r] = gb
+                r += 1
+                if sub == 0:
+                    break
+                sub = (sub - 1) & free
+        grp[g_off[u] + n2[u]] = r
         mask = 0
         for i in range(t):
             mask |= 1 << unit_bits[u, i]
@@ -111,29 +131,31 @@ def fired_sweep(
             if s & mask == 0:
                 others[o_off[u] + c] = s
                 c += 1
-    # V_u[x, j]: the product of the per-bit factors of pair j at unit state x
     v_off = np.zeros(n_units + 1, dtype=np.int64)
     k_off = np.zeros(n_units + 1, dtype=np.int64)
     for u in range(n_units):
         v_off[u + 1] = v_off[u] + unit_nx[u] * n3[u]
         k_off[u + 1] = k_off[u] + unit_np[u] * n3[u]
     vtab = np.empty(v_off[n_units])
+    scratch = np.empty(max(1, n3.max()))
     for u in range(n_units):
         t = unit_nbits[u]
         for x in range(unit_nx[u]):
             gx = unit_xs[u] + x
-            base = v_off[u] + x * n3[u]
-            vtab[base] = 1.0
+            scratch[0] = 1.0
             size = 1
             for i in range(t):
                 bi = unit_bits[u, i]
                 m0, m1, m2 = stay[bi, gx], fire[bi, gx], keep[bi, gx]
                 for j in range(size):
-                    val = vtab[base + j]
-                    vtab[base + j] = val * m0
-                    vtab[base + size + j] = val * m1
-                    vtab[base + 2 * size + j] = val * m2
+                    val = scratch[j]
+                    scratch[j] = val * m0
+                    scratch[size + j] = val * m1
+                    scratch[2 * size + j] = val * m2
                 size *= 3
+            base = v_off[u] + x * n3[u]
+            for r in range(n3[u]):
+                vtab[base + r] = scratch[tern[p_off[u] + r]]
     # K_u(p)[j] = sum_x T_u[p, x] d(x) V_u[x, j]
     ktab = np.zeros(k_off[n_units])
     for u in range(n_units):
@@ -148,6 +170,7 @@ def fired_sweep(
                 for j in range(n3[u]):
                     ktab[kb + j] += c * vtab[vb + j]
     max_units = comp_units.shape[1]
+    # scratch per row; rows grouped by a local ``a`` skip a zero source at once
     fw = np.zeros((max_units + 1, n_s))
     bw = np.zeros((max_units + 1, n_s))
     # forward: alpha[k, h] is the message entering component k
@@ -176,10 +199,12 @@ def fired_sweep(
                     fw[jj + 1, s] = 0.0
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for j in range(n3[u]):
-                        fw[jj + 1, o + offb[p_off[u] + j]] += (
-                            ktab[kb + j] * fw[jj, o + offa[p_off[u] + j]]
-                        )
+                    for la in range(n2[u]):
+                        v = fw[jj, o + la_glob[g_off[u] + la]]
+                        if v == 0.0:
+                            continue
+                        for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
+                            fw[jj + 1, o + offb[p_off[u] + r]] += ktab[kb + r] * v
             for s in range(n_s):
                 alpha[k + 1, h, s] += w * fw[nu, s]
     hub_share = np.zeros(n_hub)
@@ -214,35 +239,42 @@ def fired_sweep(
                     fw[jj + 1, s] = 0.0
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for j in range(n3[u]):
-                        fw[jj + 1, o + offb[p_off[u] + j]] += (
-                            ktab[kb + j] * fw[jj, o + offa[p_off[u] + j]]
-                        )
-            for jj in range(nu - 1, -1, -1):
+                    for la in range(n2[u]):
+                        v = fw[jj, o + la_glob[g_off[u] + la]]
+                        if v == 0.0:
+                            continue
+                        for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
+                            fw[jj + 1, o + offb[p_off[u] + r]] += ktab[kb + r] * v
+            # the message back out of the first component is never needed
+            last = 1 if k == 0 else 0
+            for jj in range(nu - 1, last - 1, -1):
                 u = comp_units[k, jj]
                 kb = k_off[u] + row_pidx[row, jj] * n3[u]
-                for s in range(n_s):
-                    bw[jj, s] = 0.0
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for j in range(n3[u]):
-                        bw[jj, o + offa[p_off[u] + j]] += (
-                            ktab[kb + j] * bw[jj + 1, o + offb[p_off[u] + j]]
-                        )
+                    for la in range(n2[u]):
+                        acc = 0.0
+                        for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
+                            acc += ktab[kb + r] * bw[jj + 1, o + offb[p_off[u] + r]]
+                        bw[jj, o + la_glob[g_off[u] + la]] = acc
             for jj in range(nu):
                 u = comp_units[k, jj]
                 kb = k_off[u] + row_pidx[row, jj] * n3[u]
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for j in range(n3[u]):
-                        cof[kb + j] += (
-                            w * fw[jj, o + offa[p_off[u] + j]] * bw[jj + 1, o + offb[p_off[u] + j]]
-                        )
+                    for la in range(n2[u]):
+                        v = w * fw[jj, o + la_glob[g_off[u] + la]]
+                        if v == 0.0:
+                            continue
+                        for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
+                            cof[kb + r] += v * bw[jj + 1, o + offb[p_off[u] + r]]
             acc = 0.0
             for s in range(n_s):
                 acc += fw[nu, s] * gamma[h, s]
-                gamma_prev[h, s] += w * bw[0, s]
             row_share[row] = w * acc
+            if k > 0:
+                for s in range(n_s):
+                    gamma_prev[h, s] += w * bw[0, s]
         for h in range(n_hub):
             for s in range(n_s):
                 gamma[h, s] = gamma_prev[h, s]

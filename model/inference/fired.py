@@ -34,14 +34,17 @@ the products of the two around it (forward-backward, no division).
 
 Cost model
 ----------
-Per run with ``B`` bits: ``4 sum_k |R_k| sum_{u in k} 3^t_u 2^(B - t_u)`` multiply-adds for
-the rows (forward; prefix, suffix and cofactors backward) plus ``2 sum_u |P_u| |X_u| 3^t_u``
+Per run with ``B`` bits: at most ``4 sum_k |R_k| sum_{u in k} 3^t_u 2^(B - t_u)``
+multiply-adds for the rows (forward; prefix, suffix and cofactors backward; the forward
+passes skip the states of bits not met yet, since a bit's leak enters at the first unit it
+touches and units are visited most-read first) plus ``2 sum_u |P_u| |X_u| 3^t_u``
 for the operators and joints, and ``|H| 2^B (K + 1)`` numbers of messages. Polynomial in
 the causes, units, rows and negative findings; exponential only in the positive findings,
 like Quickscore (``2^B`` against its ``2^B`` combinations), at about ``1.5^t`` times its
 work per combination, and with no cancellation to guard against. On the shipped model
 (9,984 rows, 17 units) that is about 10^6 multiply-adds with two or three positive
-findings and 10^8 with eight; ``FIRED_BUDGET`` bounds it (past it, enumeration or pgmpy).
+findings and 10^8 with eight; ``FIRED_BUDGET`` bounds it (past it, enumeration is faster
+on the shipped model), ``FIRED_LARGE_BUDGET`` when the stable method would be pgmpy.
 
 >>> from model.priors.loader import load_spec
 >>> from model.inference.noisyor import NoisyOrEngine
@@ -63,7 +66,9 @@ import numpy as np
 
 from model.inference.tables import Array
 
-FIRED_BUDGET = 150_000_000  # multiply-adds (about 0.15 s) before enumeration is the better choice
+FIRED_BUDGET = 400_000_000  # estimated multiply-adds (0.1-0.4 s) past which enumeration is faster
+FIRED_LARGE_BUDGET = 4_000_000_000  # the same when the stable method is pgmpy (seconds)
+FIRED_PREFER = 1.5  # the sweep first while it costs at most this times the signed sum
 MAX_FIRED_NUMBERS = 1 << 22  # message numbers (32 MB) per sweep
 MAX_FIRED_RUNS = 64  # outer runs (products of the general findings' terms)
 
@@ -139,11 +144,23 @@ def plan_runs(
     rows = np.diff(comp_rows)
     for _, _, bits in runs:
         n_bits = len(bits)
-        t = np.zeros(len(sizes), dtype=np.int64)
-        for bit in bits:
-            t += touches(bit, bounds, sizes)
-        per_unit = 3.0**t * 2.0 ** (n_bits - t)
-        work += 4.0 * sum(rows[k] * per_unit[list(us)].sum() for k, us in enumerate(comp_units))
+        hit = np.zeros((n_bits, len(sizes)), dtype=np.bool_)
+        for i, bit in enumerate(bits):
+            hit[i] = touches(bit, bounds, sizes)
+        t = hit.sum(axis=0)
+        # forward passes skip the states of bits not met yet (leaks at the first unit)
+        met = np.zeros(n_bits, dtype=np.bool_)
+        forward = np.zeros(len(sizes))
+        for us in comp_units:
+            for u in us:
+                old = int((hit[:, u] & met).sum())
+                new = int(t[u]) - old
+                forward[u] = 2.0**n_bits + 3.0**old * 2.0 ** (new + int(met.sum()) - old)
+                met |= hit[:, u]
+        backward = 3.0**t * 2.0 ** (n_bits - t)
+        backward[comp_units[0][0]] = 0.0  # the message back out of the first unit: unused
+        per_unit = 3.0 * forward + backward
+        work += sum(rows[k] * per_unit[list(us)].sum() for k, us in enumerate(comp_units))
         work += 2.0 * float(unit_cells @ 3.0**t)
         numbers = max(numbers, n_hub * (len(comp_units) + 3) * (1 << n_bits))
     if numbers > MAX_FIRED_NUMBERS:
@@ -151,14 +168,40 @@ def plan_runs(
     return Sweeps(runs, work, numbers)
 
 
+def _leak_at_first(bit: Bit, order: Sequence[int], bounds: Array, sizes: Array) -> Bit:
+    """The bit with its leak moved into the first unit it touches (in sweep order).
+
+    Before that unit the bit is then clear in every state with mass, which the kernel
+    skips: ``stay' = init0 stay``, ``fire' = init0 fire + init1 keep``, both non-negative.
+    """
+    hit = touches(bit, bounds, sizes)
+    first = next((u for u in order if hit[u]), None)
+    if first is None or (bit.init0 == 1.0 and bit.init1 == 0.0):
+        return bit
+    lo, hi = int(bounds[first]), int(bounds[first]) + int(sizes[first])
+    stay, fire = bit.stay.copy(), bit.fire.copy()
+    stay[lo:hi] = bit.init0 * bit.stay[lo:hi]
+    fire[lo:hi] = bit.init0 * bit.fire[lo:hi] + bit.init1 * bit.keep[lo:hi]
+    return Bit(stay, fire, bit.keep, 1.0, 0.0, bit.cond)
+
+
 def sweep(
-    common: tuple[Any, ...], d: Array, bits: list[Bit], bounds: Array, sizes: Array
+    common: tuple[Any, ...],
+    d: Array,
+    bits: list[Bit],
+    bounds: Array,
+    sizes: Array,
+    order: Sequence[int],
 ) -> tuple[float, Array, Array, Array]:
-    """One compiled sweep: P(e) (scaled as ``d``), unit-state joints, hub and row shares."""
+    """One compiled sweep: P(e) (scaled as ``d``), unit-state joints, hub and row shares.
+
+    ``order``: the units in the order the kernel visits them (components, then units).
+    """
     from model.inference._fired_kernel import fired_sweep
 
     n_xs = len(d)
     n_units = len(sizes)
+    bits = [_leak_at_first(b, order, bounds, sizes) for b in bits]
     if bits:
         stay = np.stack([b.stay for b in bits])
         fire = np.stack([b.fire for b in bits])

@@ -132,6 +132,8 @@ from model.inference.enumeration import (
 )
 from model.inference.fired import (
     FIRED_BUDGET,
+    FIRED_LARGE_BUDGET,
+    FIRED_PREFER,
     Bit,
     Choice,
     Sweeps,
@@ -307,6 +309,12 @@ class NoisyOrEngine:
                 break
             best, hubs = c, [*hubs, pick]
         comps = components(set(hubs))
+        # the units most findings read first, in the component holding the first: the
+        # fired-set sweep (``model.inference.fired``) meets most bits there, while every
+        # state is still clear (order is free: the products commute)
+        touched = [sum(1 for f in self.findings if set(cpts[f].parents) & set(m)) for m, _ in units]
+        comps = [(sorted(m, key=lambda u: -touched[u]), own) for m, own in comps]
+        comps.sort(key=lambda c: -max(touched[u] for u in c[0]))
         n_rows = sum(
             _prod([card[h] for h in hubs]) * _prod([card[r] for r in own]) for _, own in comps
         )
@@ -462,6 +470,8 @@ class NoisyOrEngine:
             [sum(int(a["unit_np"][u] * a["unit_nx"][u]) for u in m) for m, _ in plan.components]
         )
         self._n_hub = n_hub
+        self._fired_budget = FIRED_BUDGET if stable else FIRED_LARGE_BUDGET
+        self._sweep_order = [u for m, _ in plan.components for u in m]
 
     def _unit_vector(self, factors: Mapping[str, Array]) -> Array:
         """A per-cause factor (cause -> vector over its states) laid out over unit states."""
@@ -727,12 +737,17 @@ class NoisyOrEngine:
         for i, f in enumerate(exp_ids):
             touch[self._finding_comps[f], i] = True
         counts0 = np.array(exp_count, dtype=np.int64)
-        signed_fits = combos <= MAX_COMBOS and self._split_work(touch, counts0) <= self._budget
+        split_work = self._split_work(touch, counts0)
+        signed_fits = combos <= MAX_COMBOS and split_work <= self._budget
         sweeps = self._sweeps(exp_keys)
-        if sweeps is not None and sweeps.work > FIRED_BUDGET and force != "fired":
+        if sweeps is not None and sweeps.work > self._fired_budget and force != "fired":
             sweeps = None
         if not signed_fits and sweeps is None:
             return None
+        # the sweep first when it costs about as much: the signed sum may still trip the guard
+        fired_first = sweeps is not None and (
+            force == "fired" or not signed_fits or sweeps.work <= FIRED_PREFER * split_work
+        )
         mask = d.copy()
         if folds:
             d *= self._fold_v[folds].prod(axis=0)
@@ -751,7 +766,8 @@ class NoisyOrEngine:
             a["row_pidx"], a["unit_xs"], a["unit_nx"], a["unit_np"], a["t_off"], t_flat,
         )  # fmt: skip
 
-        if sweeps is not None and (force == "fired" or not signed_fits):
+        if fired_first:
+            assert sweeps is not None
             return self._fired(sweeps, common, d, log_scale + float(np.log(top).sum()))
 
         def run(starts: Any, counts: Any) -> tuple[Any, ...]:
@@ -843,7 +859,7 @@ class NoisyOrEngine:
             if coef == 0.0:
                 continue
             dv = d if vec is None else d * vec
-            t, j, hs, rs = sweep(common, dv, bits, self._unit_bounds, sizes)
+            t, j, hs, rs = sweep(common, dv, bits, self._unit_bounds, sizes, self._sweep_order)
             total += coef * t
             joint += coef * j
             hub_share += coef * hs
