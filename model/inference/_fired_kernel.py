@@ -81,6 +81,13 @@ def fired_sweep(
         for _i in range(unit_nbits[u]):
             n3[u] *= 3
             n2[u] *= 2
+    # the first unit of the sweep meets every bit it touches clear (leaks enter there):
+    # only its pairs from the clear state exist (2^t, not 3^t numbers per parent state)
+    n_la = n2.copy()
+    n3_all = n3.max()  # the Kronecker build's scratch
+    first = comp_units[0, 0]
+    n_la[first] = 1
+    n3[first] = n2[first]
     p_off = np.zeros(n_units + 1, dtype=np.int64)  # into offb / V rows
     g_off = np.zeros(n_units + 1, dtype=np.int64)  # into grp / la_glob
     o_off = np.zeros(n_units + 1, dtype=np.int64)
@@ -96,7 +103,7 @@ def fired_sweep(
     for u in range(n_units):
         t = unit_nbits[u]
         r = 0
-        for la in range(n2[u]):
+        for la in range(n_la[u]):
             grp[g_off[u] + la] = r
             ga = 0
             for i in range(t):
@@ -122,7 +129,8 @@ def fired_sweep(
                 if sub == 0:
                     break
                 sub = (sub - 1) & free
-        grp[g_off[u] + n2[u]] = r
+        for la in range(n_la[u], n2[u] + 1):
+            grp[g_off[u] + la] = r
         mask = 0
         for i in range(t):
             mask |= 1 << unit_bits[u, i]
@@ -137,7 +145,7 @@ def fired_sweep(
         v_off[u + 1] = v_off[u] + unit_nx[u] * n3[u]
         k_off[u + 1] = k_off[u] + unit_np[u] * n3[u]
     vtab = np.empty(v_off[n_units])
-    scratch = np.empty(max(1, n3.max()))
+    scratch = np.empty(n3_all)
     for u in range(n_units):
         t = unit_nbits[u]
         for x in range(unit_nx[u]):
@@ -199,7 +207,7 @@ def fired_sweep(
                     fw[jj + 1, s] = 0.0
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for la in range(n2[u]):
+                    for la in range(n_la[u]):
                         v = fw[jj, o + la_glob[g_off[u] + la]]
                         if v == 0.0:
                             continue
@@ -239,7 +247,7 @@ def fired_sweep(
                     fw[jj + 1, s] = 0.0
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for la in range(n2[u]):
+                    for la in range(n_la[u]):
                         v = fw[jj, o + la_glob[g_off[u] + la]]
                         if v == 0.0:
                             continue
@@ -252,7 +260,7 @@ def fired_sweep(
                 kb = k_off[u] + row_pidx[row, jj] * n3[u]
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for la in range(n2[u]):
+                    for la in range(n_la[u]):
                         acc = 0.0
                         for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
                             acc += ktab[kb + r] * bw[jj + 1, o + offb[p_off[u] + r]]
@@ -262,7 +270,7 @@ def fired_sweep(
                 kb = k_off[u] + row_pidx[row, jj] * n3[u]
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
-                    for la in range(n2[u]):
+                    for la in range(n_la[u]):
                         v = w * fw[jj, o + la_glob[g_off[u] + la]]
                         if v == 0.0:
                             continue

@@ -161,8 +161,13 @@ def plan_runs(
         backward[comp_units[0][0]] = 0.0  # the message back out of the first unit: unused
         per_unit = 3.0 * forward + backward
         work += sum(rows[k] * per_unit[list(us)].sum() for k, us in enumerate(comp_units))
-        work += 2.0 * float(unit_cells @ 3.0**t)
-        numbers = max(numbers, n_hub * (len(comp_units) + 3) * (1 << n_bits))
+        first = comp_units[0][0]
+        pairs = 3.0**t
+        pairs[first] = 2.0 ** t[first]  # the first unit meets its bits clear: 2^t pairs
+        work += 2.0 * float(unit_cells @ pairs)
+        # messages (alpha per component, gamma twice), operators and cofactors
+        tables = 2.0 * float((unit_cells // sizes) @ pairs) + float(sizes @ pairs)
+        numbers = max(numbers, n_hub * (len(comp_units) + 3) * (1 << n_bits) + int(tables))
     if numbers > MAX_FIRED_NUMBERS:
         return None
     return Sweeps(runs, work, numbers)
