@@ -37,14 +37,19 @@ Cost model
 Per run with ``B`` bits: at most ``4 sum_k |R_k| sum_{u in k} 3^t_u 2^(B - t_u)``
 multiply-adds for the rows (forward; prefix, suffix and cofactors backward; the forward
 passes skip the states of bits not met yet, since a bit's leak enters at the first unit it
-touches and units are visited most-read first) plus ``2 sum_u |P_u| |X_u| 3^t_u``
-for the operators and joints, and ``|H| 2^B (K + 1)`` numbers of messages. Polynomial in
-the causes, units, rows and negative findings; exponential only in the positive findings,
-like Quickscore (``2^B`` against its ``2^B`` combinations), at about ``1.5^t`` times its
-work per combination, and with no cancellation to guard against. On the shipped model
-(9,984 rows, 17 units) that is about 10^6 multiply-adds with two or three positive
-findings and 10^8 with eight; ``FIRED_BUDGET`` bounds it (past it, enumeration is faster
-on the shipped model), ``FIRED_LARGE_BUDGET`` when the stable method would be pgmpy.
+touches and units are visited most-read first; the first unit keeps only its ``2^t``
+pairs from the clear state, and the message back out of it is never formed) plus
+``2 sum_u |P_u| |X_u| 3^t_u`` for the operators and joints, and ``|H| 2^B (K + 3)`` numbers
+of messages. Polynomial in the causes, units, rows and negative findings; exponential
+only in the positive findings, like Quickscore (``2^B`` states against its ``2^B``
+combinations), at about ``1.5^t`` times its work per combination, and with no
+cancellation to guard against. On the shipped model (384 hub states, 9,984 rows, 17
+units; the DVT unit, which most findings read, first) the estimate is about 10^6
+multiply-adds with the complaint alone, 10^7 with four positive findings (the complaint
+among them) and 2 x 10^8 with eight, measured at 1-2 x 10^9 per second; each
+``symptom_duration`` state adds six runs with one more bit. ``FIRED_BUDGET`` bounds it
+(past it, enumeration is faster on the shipped model), ``FIRED_LARGE_BUDGET`` when the
+stable method would be pgmpy; ``MAX_FIRED_NUMBERS`` bounds the memory (about 32 MB).
 
 >>> from model.priors.loader import load_spec
 >>> from model.inference.noisyor import NoisyOrEngine

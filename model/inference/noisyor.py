@@ -65,34 +65,43 @@ condition number ``kappa``, and every posterior is then within ``2 kappa depth e
 exact (a unit's posteriors share the combinations of ``P(e)``). When that bound exceeds
 ``TOLERANCE`` (1e-10, ten times under the promised 1e-9) the engine tries, in order:
 
-1. *Sign-free terms for the worst findings.* A noisy-OR ``yes`` row is also, without any
+1. *The fired-set sweep* (``model.inference.fired``): the same ``P(e)`` and posteriors
+   from non-negative numbers only, a bit per positive finding ("has it fired yet?")
+   carried along the units through the same hubs, components and rows, so no
+   cancellation whatever the evidence (near-impossible evidence included). Its work is
+   about ``1.5^t`` times the signed sum's per combination (``t`` the bits touching a
+   unit), so the engine goes to it *first* when its estimated work is at most
+   ``FIRED_PREFER`` times the signed sum's, or when the signed sum exceeds its budget:
+   on the shipped model, from about three positive findings on (the complaint counts),
+   where the signed sum's ``kappa`` was measured at 1e6-1e14 with five to ten. It is
+   bounded by ``FIRED_BUDGET`` multiply-adds (about 0.1 s, where enumeration becomes
+   faster; ``FIRED_LARGE_BUDGET`` when the stable method would be pgmpy) and
+   ``MAX_FIRED_NUMBERS`` numbers of working memory.
+2. *Sign-free terms for the worst findings.* A noisy-OR ``yes`` row is also, without any
    sign, ``(1 - b) + sum_j b prod_{i<j} Q_i (1 - Q_j)`` over its parent units ``j`` in a
    fixed order ("the first unit that fires is j"): one term per parent unit plus the
    leak, all non-negative, so that finding adds nothing to ``kappa``. Each positive
    finding's own ``kappa`` is measured (two combinations each) and the worst ones are
    switched to this form while the combinations fit ``WORK_BUDGET``.
-2. *Double-double.* The same signed sum in double-double arithmetic (about 106 bits,
+3. *Double-double.* The same signed sum in double-double arithmetic (about 106 bits,
    ``DD_COST`` times the work), when cheaper than the stable method: tolerates ``kappa``
    up to about 1e18.
-3. *The stable method*, with only non-negative terms: ``EnumerationEngine`` while the
-   model has at most ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause
-   configurations, so the shipped model's hard sets cost 0.1-0.3 s, else pgmpy's variable
-   elimination. It also answers when ``P(e)`` computes to zero or below (and then names
-   the evidence items that conflict), when the combinations exceed ``MAX_COMBOS`` or
-   their work ``WORK_BUDGET`` (``LARGE_BUDGET`` when the stable method is pgmpy), or when a general finding has more than
-   ``MAX_GENERAL_TERMS`` terms.
+4. *The stable method*: ``EnumerationEngine`` while the model has at most
+   ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause configurations (0.1-0.3 s and
+   about 170 MB at the shipped 21 binary-equivalent causes), else pgmpy's variable
+   elimination. Since the sweep, it answers only evidence beyond the sweep's budget
+   (on the shipped model, about eight or more positive findings, or six with
+   ``symptom_duration``), evidence whose ``P(e)`` computes to zero (it names the items
+   that conflict), and general findings with more than ``MAX_GENERAL_TERMS`` terms.
 
-``stats`` counts the queries that took each path. The cost of this path is the weak
-point: at 20 causes and more the stable method is pgmpy (tens of milliseconds to
-seconds), so evidence with many surprising positive findings is slow there, never wrong.
-The work budget is set to what the stable method would cost (``STABLE_OPS`` per cause
-configuration, between ``WORK_BUDGET`` and ``LARGE_BUDGET``).
+``stats`` counts the queries that took each path (``quickscore`` includes the telescoped
+and double-double answers, counted again under their own names).
 
 Compilation
 -----------
-The kernel (``model.inference._noisyor_kernel``) is compiled by numba with ``cache=True``
-on the first query, never at import: ``import model`` and ``calfdx --help`` do not load
-numba.
+The kernels (``model.inference._noisyor_kernel``, and ``model.inference._fired_kernel`` for
+the sweep) are compiled by numba with ``cache=True`` on the first query that needs each,
+never at import: ``import model`` and ``calfdx --help`` do not load numba.
 
 Rebuilding
 ----------
