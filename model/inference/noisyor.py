@@ -879,8 +879,6 @@ class NoisyOrEngine:
         depth = self._depth + len(self.plan.units) * worst
         if not total > 0.0 or 2.0 * depth * EPS > TOLERANCE:
             return None
-        with self._lock:
-            self.stats["fired"] += 1
         log_p = math.log(total) + log_scale
         return _Solved(log_p, joint / total, hub_share / total, row_share / total, "fired")
 
