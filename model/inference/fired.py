@@ -103,7 +103,9 @@ def noisy_or_bit(q: Array, b: float) -> list[Choice]:
     fire = 1.0 - q
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(fire > 0.0, q / np.where(fire > 0.0, fire, 1.0), 0.0)
-    bit = Bit(q, fire, np.ones_like(q), b, 1.0 - b, float(ratio.max(initial=0.0)))
+    # ``1 - q`` and the leak ``1 - b`` carry a relative rounding of eps q / (1 - q)
+    leak = b / (1.0 - b) if b < 1.0 else 0.0
+    bit = Bit(q, fire, np.ones_like(q), b, 1.0 - b, max(float(ratio.max(initial=0.0)), leak))
     return [(1.0, None, bit)]
 
 
