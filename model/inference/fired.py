@@ -63,7 +63,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,16 +124,44 @@ class Sweeps:
     numbers: int
 
 
+@dataclass(frozen=True)
+class Layout:
+    """The engine's structure as the sweep's estimate needs it (built once per engine)."""
+
+    bounds: Array  # first unit state of each unit
+    sizes: Array  # unit states per unit
+    order: Any  # the units in the order the kernel visits them (int64)
+    unit_rows: Array  # rows of each unit's component
+    unit_cells: Array  # parent states x unit states per unit
+    n_hub: int
+    n_comp: int
+
+    @classmethod
+    def of(
+        cls,
+        bounds: Array,
+        sizes: Array,
+        comp_units: Sequence[Sequence[int]],
+        comp_rows: Array,
+        unit_cells: Array,
+        n_hub: int,
+    ) -> Layout:
+        """From the plan's arrays."""
+        rows = np.diff(comp_rows)
+        unit_rows = np.zeros(len(sizes))
+        for k, us in enumerate(comp_units):
+            unit_rows[list(us)] = rows[k]
+        order = np.array([u for us in comp_units for u in us], dtype=np.int64)
+        return cls(bounds, sizes, order, unit_rows, unit_cells, n_hub, len(comp_units))
+
+
 def plan_runs(
-    forms: Sequence[list[Choice]],
-    bounds: Array,
-    sizes: Array,
-    comp_units: Sequence[Sequence[int]],
-    comp_rows: Array,
-    unit_cells: Array,
-    n_hub: int,
+    forms: Sequence[list[Choice]], layout: Layout, hits: Mapping[int, Any]
 ) -> Sweeps | None:
-    """Combine the findings' terms into runs, with their work; ``None`` if too many."""
+    """Combine the findings' terms into runs, with their work; ``None`` if too many.
+
+    ``hits``: each bit's ``touches`` by ``id`` (computed once, when the engine is built).
+    """
     n_runs = math.prod(len(f) for f in forms)
     if n_runs > MAX_FIRED_RUNS:
         return None
@@ -148,45 +176,44 @@ def plan_runs(
                 grown.append((coef * c, nv, [*bits, bit] if bit is not None else bits))
         runs = grown
     work, numbers = 0.0, 0
-    rows = np.diff(comp_rows)
+    n_units = len(layout.sizes)
+    pos = np.empty(n_units, dtype=np.int64)
+    pos[layout.order] = np.arange(n_units)
+    first = int(layout.order[0])
     for _, _, bits in runs:
         n_bits = len(bits)
-        hit = np.zeros((n_bits, len(sizes)), dtype=np.bool_)
+        hit = np.zeros((n_bits, n_units), dtype=np.bool_)
         for i, bit in enumerate(bits):
-            hit[i] = touches(bit, bounds, sizes)
+            found = hits.get(id(bit))
+            hit[i] = touches(bit, layout.bounds, layout.sizes) if found is None else found
         t = hit.sum(axis=0)
         # forward passes skip the states of bits not met yet (leaks at the first unit)
-        met = np.zeros(n_bits, dtype=np.bool_)
-        forward = np.zeros(len(sizes))
-        for us in comp_units:
-            for u in us:
-                old = int((hit[:, u] & met).sum())
-                new = int(t[u]) - old
-                forward[u] = 2.0**n_bits + 3.0**old * 2.0 ** (new + int(met.sum()) - old)
-                met |= hit[:, u]
+        first_pos = np.where(hit, pos[None, :], n_units).min(axis=1, initial=n_units)
+        before = first_pos[:, None] < pos[None, :]
+        old = (hit & before).sum(axis=0)
+        met = before.sum(axis=0)
+        forward = 2.0**n_bits + 3.0**old * 2.0 ** (t - old + met - old)
         backward = 3.0**t * 2.0 ** (n_bits - t)
-        backward[comp_units[0][0]] = 0.0  # the message back out of the first unit: unused
-        per_unit = 3.0 * forward + backward
-        work += sum(rows[k] * per_unit[list(us)].sum() for k, us in enumerate(comp_units))
-        first = comp_units[0][0]
+        backward[first] = 0.0  # the message back out of the first unit: unused
         pairs = 3.0**t
         pairs[first] = 2.0 ** t[first]  # the first unit meets its bits clear: 2^t pairs
-        work += 2.0 * float(unit_cells @ pairs)
+        work += float(layout.unit_rows @ (3.0 * forward + backward))
+        work += 2.0 * float(layout.unit_cells @ pairs)
         # messages (alpha per component, gamma twice), operators and cofactors
-        tables = 2.0 * float((unit_cells // sizes) @ pairs) + float(sizes @ pairs)
-        numbers = max(numbers, n_hub * (len(comp_units) + 3) * (1 << n_bits) + int(tables))
+        cells = layout.unit_cells
+        tables = 2.0 * float((cells // layout.sizes) @ pairs) + float(layout.sizes @ pairs)
+        numbers = max(numbers, layout.n_hub * (layout.n_comp + 3) * (1 << n_bits) + int(tables))
     if numbers > MAX_FIRED_NUMBERS:
         return None
     return Sweeps(runs, work, numbers)
 
 
-def _leak_at_first(bit: Bit, order: Sequence[int], bounds: Array, sizes: Array) -> Bit:
+def _leak_at_first(bit: Bit, hit: Any, order: Sequence[int], bounds: Array, sizes: Array) -> Bit:
     """The bit with its leak moved into the first unit it touches (in sweep order).
 
     Before that unit the bit is then clear in every state with mass, which the kernel
     skips: ``stay' = init0 stay``, ``fire' = init0 fire + init1 keep``, both non-negative.
     """
-    hit = touches(bit, bounds, sizes)
     first = next((u for u in order if hit[u]), None)
     if first is None or (bit.init0 == 1.0 and bit.init1 == 0.0):
         return bit
@@ -204,21 +231,24 @@ def sweep(
     bounds: Array,
     sizes: Array,
     order: Sequence[int],
+    hits: Mapping[int, Any],
 ) -> tuple[float, Array, Array, Array]:
     """One compiled sweep: P(e) (scaled as ``d``), unit-state joints, hub and row shares.
 
-    ``order``: the units in the order the kernel visits them (components, then units).
+    ``order``: the units in the order the kernel visits them (components, then units);
+    ``hits``: each bit's ``touches`` by ``id``, where known.
     """
     from model.inference._fired_kernel import fired_sweep
 
     n_xs = len(d)
     n_units = len(sizes)
-    bits = [_leak_at_first(b, order, bounds, sizes) for b in bits]
+    hit = [hits[id(b)] if id(b) in hits else touches(b, bounds, sizes) for b in bits]
+    bits = [_leak_at_first(b, h, order, bounds, sizes) for b, h in zip(bits, hit, strict=True)]
     if bits:
         stay = np.stack([b.stay for b in bits])
         fire = np.stack([b.fire for b in bits])
         keep = np.stack([b.keep for b in bits])
-        touch = np.stack([touches(b, bounds, sizes) for b in bits], axis=1)
+        touch = np.stack(hit, axis=1)
     else:
         stay = fire = keep = np.ones((1, n_xs))[:0]
         touch = np.zeros((n_units, 0), dtype=np.bool_)

@@ -145,10 +145,12 @@ from model.inference.fired import (
     FIRED_PREFER,
     Bit,
     Choice,
+    Layout,
     Sweeps,
     noisy_or_bit,
     plan_runs,
     sweep,
+    touches,
 )
 from model.inference.tables import CPT, Array
 from model.priors.spec import CategoricalFinding, ModelSpec
@@ -513,6 +515,22 @@ class NoisyOrEngine:
                 fired[(f, s)] = _fired_form(entry)
         self._entry_src: dict[tuple[str, int], tuple[Any, ...]] = entries
         self._fired_src: dict[tuple[str, int], list[Choice] | None] = fired
+        a = self.plan.arrays
+        self._layout = Layout.of(
+            self._unit_bounds,
+            a["unit_nx"],
+            [m for m, _ in self.plan.components],
+            a["comp_rows"],
+            a["unit_np"] * a["unit_nx"],
+            self._n_hub,
+        )
+        # which units each bit touches, by id (the bits live in ``_fired_src``)
+        self._bit_hits = {
+            id(bit): touches(bit, self._unit_bounds, a["unit_nx"])
+            for form in fired.values()
+            for _, _, bit in form or []
+            if bit is not None
+        }
         folds: list[Array] = []
         terms_v: list[Array] = []
         terms_c: list[float] = []
@@ -844,16 +862,7 @@ class NoisyOrEngine:
         forms = [self._fired_src[k] for k in keys]
         if any(f is None for f in forms):
             return None
-        a = self.plan.arrays
-        return plan_runs(
-            forms,  # type: ignore[arg-type]
-            self._unit_bounds,
-            a["unit_nx"],
-            [m for m, _ in self.plan.components],
-            a["comp_rows"],
-            a["unit_np"] * a["unit_nx"],
-            self._n_hub,
-        )
+        return plan_runs(forms, self._layout, self._bit_hits)  # type: ignore[arg-type]
 
     def _fired(
         self, sweeps: Sweeps, common: tuple[Any, ...], d: Array, log_scale: float
@@ -868,7 +877,9 @@ class NoisyOrEngine:
             if coef == 0.0:
                 continue
             dv = d if vec is None else d * vec
-            t, j, hs, rs = sweep(common, dv, bits, self._unit_bounds, sizes, self._sweep_order)
+            t, j, hs, rs = sweep(
+                common, dv, bits, self._unit_bounds, sizes, self._sweep_order, self._bit_hits
+            )
             total += coef * t
             joint += coef * j
             hub_share += coef * hs

@@ -121,7 +121,7 @@ def test_shipped_model_agrees_with_enumeration(shipped: tuple[Presenting, Presen
     assert agree(fast, enum, with_duration(spec, sets, 1), list(spec.cause_ids)) > 80
     inner = fast.inner
     assert isinstance(inner, NoisyOrEngine)
-    assert inner.stats["quickscore"] > 0  # the guard's budget sends many of these to enumeration
+    assert inner.stats["quickscore"] > 0  # the rest went to the fired-set sweep (or beyond)
 
 
 def test_guard_switches_to_the_stable_method(shipped: tuple[Presenting, Presenting]) -> None:
