@@ -101,7 +101,7 @@ def network(name, spec, n_sets, n_ref):
     ref = VariableEliminationEngine(build_network(spec))
     sets = [ev for ev in sets if eng.log_evidence(ev)[0] > -math.inf]
     eng.marginals(causes, sets[0])  # compile / load the cached kernel
-    eng.stats.update(quickscore=0, stable=0)
+    eng.stats.update(dict.fromkeys(eng.stats, 0))
 
     def ours(ev):
         eng.clear_memo()
@@ -195,7 +195,7 @@ def batch(spec, n_cases, sample):
 def render(results):
     """The markdown tables of bench/RESULTS.md from a results dict (engines.json)."""
     lines = [
-        "| network | calfdx NoisyOrEngine median / p95 ms | pgmpy VE median / p95 | pyAgrum Lazy (targets) median / p95 | pyAgrum ShaferShenoy (targets) median / p95 | median speed-up vs faster pyAgrum | vs pgmpy VE | calfdx memory MB | paths (quickscore incl. telescoped, double-double / stable) | max diff vs pgmpy |",
+        "| network | calfdx NoisyOrEngine median / p95 ms | pgmpy VE median / p95 | pyAgrum Lazy (targets) median / p95 | pyAgrum ShaferShenoy (targets) median / p95 | median speed-up vs faster pyAgrum | vs pgmpy VE | calfdx memory MB | paths (signed quickscore incl. telescoped, double-double / fired-set sweep / stable) | max diff vs pgmpy |",
         "|---|---|---|---|---|---:|---:|---:|---|---:|",
     ]
     for name, r in results.items():
@@ -208,7 +208,8 @@ def render(results):
             f"{v['median_ms']:.2f} / {v['p95_ms']:.1f} (n={v['n']}) | {lz['median_ms']:.2f} / {lz['p95_ms']:.2f} | "
             f"{ss['median_ms']:.2f} / {ss['p95_ms']:.2f} | {r['speedup_median_vs_faster_pyagrum_targets']:.1f}x | "
             f"{r['speedup_median_vs_pgmpy_ve']:.0f}x | {o['memory_mb_tracemalloc']:.1f} | "
-            f"{pc['quickscore']} ({pc['telescoped']} telescoped, {pc['double_double']} dd) / {pc['stable']} | "
+            f"{pc['quickscore']} ({pc['telescoped']} telescoped, {pc['double_double']} dd) / "
+            f"{pc.get('fired', 0)} / {pc['stable']} | "
             f"{r['max_abs_diff_vs_pgmpy']:.1e} |"
         )
     return "\n".join(lines)

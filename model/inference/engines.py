@@ -1,8 +1,9 @@
 """The one place that chooses an exact inference engine for a spec.
 
 ``fast`` is ``model.inference.noisyor.NoisyOrEngine`` (guarded Quickscore, compiled with
-numba on its first answer); ``enumeration`` is ``model.inference.enumeration.EnumerationEngine``
-(the cross-check, and the fast engine's stable method); ``pgmpy`` is pgmpy's variable
+numba on its first answer; its stable path is the fired-set sweep of ``model.inference.fired``);
+``enumeration`` is ``model.inference.enumeration.EnumerationEngine`` (the cross-check, and
+the fast engine's last resort past the sweep's budget); ``pgmpy`` is pgmpy's variable
 elimination (``model.inference.pgmpy_adapter``), imported only when asked for, so that
 ``import model`` and the command line never load pgmpy (nor numba).
 """

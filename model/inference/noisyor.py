@@ -65,34 +65,43 @@ condition number ``kappa``, and every posterior is then within ``2 kappa depth e
 exact (a unit's posteriors share the combinations of ``P(e)``). When that bound exceeds
 ``TOLERANCE`` (1e-10, ten times under the promised 1e-9) the engine tries, in order:
 
-1. *Sign-free terms for the worst findings.* A noisy-OR ``yes`` row is also, without any
+1. *The fired-set sweep* (``model.inference.fired``): the same ``P(e)`` and posteriors
+   from non-negative numbers only, a bit per positive finding ("has it fired yet?")
+   carried along the units through the same hubs, components and rows, so no
+   cancellation whatever the evidence (near-impossible evidence included). Its work is
+   about ``1.5^t`` times the signed sum's per combination (``t`` the bits touching a
+   unit), so the engine goes to it *first* when its estimated work is at most
+   ``FIRED_PREFER`` times the signed sum's, or when the signed sum exceeds its budget:
+   on the shipped model, from about three positive findings on (the complaint counts),
+   where the signed sum's ``kappa`` was measured at 1e6-1e14 with five to ten. It is
+   bounded by ``FIRED_BUDGET`` multiply-adds (about 0.1 s, where enumeration becomes
+   faster; ``FIRED_LARGE_BUDGET`` when the stable method would be pgmpy) and
+   ``MAX_FIRED_NUMBERS`` numbers of working memory.
+2. *Sign-free terms for the worst findings.* A noisy-OR ``yes`` row is also, without any
    sign, ``(1 - b) + sum_j b prod_{i<j} Q_i (1 - Q_j)`` over its parent units ``j`` in a
    fixed order ("the first unit that fires is j"): one term per parent unit plus the
    leak, all non-negative, so that finding adds nothing to ``kappa``. Each positive
    finding's own ``kappa`` is measured (two combinations each) and the worst ones are
    switched to this form while the combinations fit ``WORK_BUDGET``.
-2. *Double-double.* The same signed sum in double-double arithmetic (about 106 bits,
+3. *Double-double.* The same signed sum in double-double arithmetic (about 106 bits,
    ``DD_COST`` times the work), when cheaper than the stable method: tolerates ``kappa``
    up to about 1e18.
-3. *The stable method*, with only non-negative terms: ``EnumerationEngine`` while the
-   model has at most ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause
-   configurations, so the shipped model's hard sets cost 0.1-0.3 s, else pgmpy's variable
-   elimination. It also answers when ``P(e)`` computes to zero or below (and then names
-   the evidence items that conflict), when the combinations exceed ``MAX_COMBOS`` or
-   their work ``WORK_BUDGET`` (``LARGE_BUDGET`` when the stable method is pgmpy), or when a general finding has more than
-   ``MAX_GENERAL_TERMS`` terms.
+4. *The stable method*: ``EnumerationEngine`` while the model has at most
+   ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause configurations (0.1-0.3 s and
+   about 170 MB at the shipped 21 binary-equivalent causes), else pgmpy's variable
+   elimination. Since the sweep, it answers only evidence beyond the sweep's budget
+   (on the shipped model, about eight or more positive findings, or six with
+   ``symptom_duration``), evidence whose ``P(e)`` computes to zero (it names the items
+   that conflict), and general findings with more than ``MAX_GENERAL_TERMS`` terms.
 
-``stats`` counts the queries that took each path. The cost of this path is the weak
-point: at 20 causes and more the stable method is pgmpy (tens of milliseconds to
-seconds), so evidence with many surprising positive findings is slow there, never wrong.
-The work budget is set to what the stable method would cost (``STABLE_OPS`` per cause
-configuration, between ``WORK_BUDGET`` and ``LARGE_BUDGET``).
+``stats`` counts the queries that took each path (``quickscore`` includes the telescoped
+and double-double answers, counted again under their own names).
 
 Compilation
 -----------
-The kernel (``model.inference._noisyor_kernel``) is compiled by numba with ``cache=True``
-on the first query, never at import: ``import model`` and ``calfdx --help`` do not load
-numba.
+The kernels (``model.inference._noisyor_kernel``, and ``model.inference._fired_kernel`` for
+the sweep) are compiled by numba with ``cache=True`` on the first query that needs each,
+never at import: ``import model`` and ``calfdx --help`` do not load numba.
 
 Rebuilding
 ----------
@@ -129,6 +138,19 @@ from model.inference.enumeration import (
     dependent_groups,
     joint_table,
     rank_one,
+)
+from model.inference.fired import (
+    FIRED_BUDGET,
+    FIRED_LARGE_BUDGET,
+    FIRED_PREFER,
+    Bit,
+    Choice,
+    Layout,
+    Sweeps,
+    noisy_or_bit,
+    plan_runs,
+    sweep,
+    touches,
 )
 from model.inference.tables import CPT, Array
 from model.priors.spec import CategoricalFinding, ModelSpec
@@ -170,6 +192,7 @@ class _Solved:
     joint: Array  # per unit state, normalised
     hub_share: Array
     row_share: Array
+    path: str = "quickscore"
 
 
 class NoisyOrEngine:
@@ -209,7 +232,9 @@ class NoisyOrEngine:
         self._kinds.update({v: "finding" for v in self.findings})
         self._lock = threading.Lock()
         self._last: tuple[Any, _Solved | None] | None = None
-        self.stats = {"quickscore": 0, "stable": 0, "double_double": 0, "telescoped": 0}
+        self.stats = {
+            "quickscore": 0, "fired": 0, "stable": 0, "double_double": 0, "telescoped": 0
+        }  # fmt: skip
         self._stable_engine: EnumerationEngine | None = None
         # the previous stable engine, updated on first need only (most updates never ask)
         self._stable_prev: EnumerationEngine | None = None
@@ -295,6 +320,12 @@ class NoisyOrEngine:
                 break
             best, hubs = c, [*hubs, pick]
         comps = components(set(hubs))
+        # the units most findings read first, in the component holding the first: the
+        # fired-set sweep (``model.inference.fired``) meets most bits there, while every
+        # state is still clear (order is free: the products commute)
+        touched = [sum(1 for f in self.findings if set(cpts[f].parents) & set(m)) for m, _ in units]
+        comps = [(sorted(m, key=lambda u: -touched[u]), own) for m, own in comps]
+        comps.sort(key=lambda c: -max(touched[u] for u in c[0]))
         n_rows = sum(
             _prod([card[h] for h in hubs]) * _prod([card[r] for r in own]) for _, own in comps
         )
@@ -450,6 +481,8 @@ class NoisyOrEngine:
             [sum(int(a["unit_np"][u] * a["unit_nx"][u]) for u in m) for m, _ in plan.components]
         )
         self._n_hub = n_hub
+        self._fired_budget = FIRED_BUDGET if stable else FIRED_LARGE_BUDGET
+        self._sweep_order = [u for m, _ in plan.components for u in m]
 
     def _unit_vector(self, factors: Mapping[str, Array]) -> Array:
         """A per-cause factor (cause -> vector over its states) laid out over unit states."""
@@ -462,18 +495,42 @@ class NoisyOrEngine:
     def _build_findings(self, previous: NoisyOrEngine | None) -> None:
         """For every finding and state: fold (rank one), expand (terms), or decline."""
         entries: dict[tuple[str, int], tuple[Any, ...]] = {}
+        # the same states as the fired-set sweep's non-negative terms (``model.inference.fired``)
+        fired: dict[tuple[str, int], list[Choice] | None] = {}
         for f in self.findings:
             cpt = self._cpts[f]
             if previous is not None and cpt is previous.cpts[f]:
                 old: dict[tuple[str, int], tuple[Any, ...]] = previous._entry_src
                 for s in range(len(cpt.states)):
                     entries[(f, s)] = old[(f, s)]
+                    fired[(f, s)] = previous._fired_src[(f, s)]
                 continue
             average = self._average_rule.get(f)
             for s in range(len(cpt.states)):
-                terms = None if average is None else self._average_terms(average, cpt, s)
-                entries[(f, s)] = terms if terms is not None else self._classify(cpt, s)
+                found = None if average is None else self._average_terms(average, cpt, s)
+                if found is not None:
+                    entries[(f, s)], fired[(f, s)] = found
+                    continue
+                entries[(f, s)] = entry = self._classify(cpt, s)
+                fired[(f, s)] = _fired_form(entry)
         self._entry_src: dict[tuple[str, int], tuple[Any, ...]] = entries
+        self._fired_src: dict[tuple[str, int], list[Choice] | None] = fired
+        a = self.plan.arrays
+        self._layout = Layout.of(
+            self._unit_bounds,
+            a["unit_nx"],
+            [m for m, _ in self.plan.components],
+            a["comp_rows"],
+            a["unit_np"] * a["unit_nx"],
+            self._n_hub,
+        )
+        # which units each bit touches, by id (the bits live in ``_fired_src``)
+        self._bit_hits = {
+            id(bit): touches(bit, self._unit_bounds, a["unit_nx"])
+            for form in fired.values()
+            for _, _, bit in form or []
+            if bit is not None
+        }
         folds: list[Array] = []
         terms_v: list[Array] = []
         terms_c: list[float] = []
@@ -545,7 +602,9 @@ class NoisyOrEngine:
             return {}
         return {f.variable.id: f for f in self.spec.categorical if f.rule == "average"}
 
-    def _average_terms(self, cat: CategoricalFinding, cpt: CPT, s: int) -> tuple[Any, ...] | None:
+    def _average_terms(
+        self, cat: CategoricalFinding, cpt: CPT, s: int
+    ) -> tuple[tuple[Any, ...], list[Choice]] | None:
         """State ``s`` of an ``average``-rule finding as a sum of non-negative product terms.
 
         With ``m`` linked causes, ``P(s | x) = [none present] leak(s) + (1 / n) sum_c
@@ -555,6 +614,7 @@ class NoisyOrEngine:
         ``sum_j w_j sum_c h_c(x_c) prod_{c' != c} g_{c'}(x_{c'}, t_j)``, ``g = t_j`` on a
         present state and 1 elsewhere. ``1 + m ceil(m / 2)`` terms, none negative (so the
         guard's ``kappa`` does not grow). Checked against the table; ``None`` if it differs.
+        Also returns the same sum as the fired-set sweep's terms (``model.inference.fired``).
         """
         parents = list(cpt.parents)
         card = {c: len(self.states[c]) for c in parents}
@@ -582,7 +642,20 @@ class NoisyOrEngine:
         )
         if not np.allclose(rebuilt, cpt.values[s].ravel(), rtol=1e-12, atol=1e-15):
             return None
-        return ("expand", coefs, [self._unit_vector(f) for f in factors])
+        vecs = [self._unit_vector(f) for f in factors]
+        # the fired-set form: the leak term, and per node one bit "the cause chosen" with
+        # stay = keep = g_j (the product of every unit's g) and fire = h_j (its unit's share)
+        choices: list[Choice] = [(coefs[0], vecs[0], None)]
+        m = len(parents)
+        for j in range(len(nodes)):
+            t = 0.5 * (nodes[j] + 1.0)
+            g = self._unit_vector({o: 1.0 + (t - 1.0) * present[o] for o in parents})
+            h = np.zeros(self.n_xs)
+            for i, c in enumerate(parents):
+                lo, hi, _ = self._cause_state[c]
+                h[lo:hi] += vecs[1 + j * m + i][lo:hi]
+            choices.append((coefs[1 + j * m], None, Bit(g, h, g, 1.0, 0.0, 0.0)))
+        return ("expand", coefs, vecs), choices
 
     def _split_work(self, touch: Any, counts: Any) -> float:
         """Multiply-adds of ``quickscore_split`` for these findings' term counts."""
@@ -630,10 +703,14 @@ class NoisyOrEngine:
         out = self._compute(evidence)
         with self._lock:
             self._last = (key, out)
-            self.stats["quickscore" if out is not None else "stable"] += 1
+            self.stats[out.path if out is not None else "stable"] += 1
         return out
 
-    def _compute(self, evidence: Mapping[str, str]) -> _Solved | None:
+    def _compute(self, evidence: Mapping[str, str], force: str | None = None) -> _Solved | None:
+        """The answer by the cheapest path that is exact to ``TOLERANCE`` (``None``: stable engine).
+
+        ``force="fired"`` takes the fired-set sweep whenever it can (tests, doctests).
+        """
         if not self.supported:
             return None
         a = self.plan.arrays
@@ -645,6 +722,7 @@ class NoisyOrEngine:
         exp_count: list[int] = []
         tele: list[tuple[int, int]] = []
         exp_ids: list[str] = []
+        exp_keys: list[tuple[str, int]] = []
         private: list[tuple[str, int]] = []
         rf_off = a["rf_off"]
         for var, state in evidence.items():
@@ -678,6 +756,7 @@ class NoisyOrEngine:
                     exp_count.append(entry[2])
                     tele.append((entry[3], entry[4]))
                     exp_ids.append(var)
+                    exp_keys.append((var, s))
                 else:
                     return None
         combos = _prod(exp_count)
@@ -685,8 +764,17 @@ class NoisyOrEngine:
         for i, f in enumerate(exp_ids):
             touch[self._finding_comps[f], i] = True
         counts0 = np.array(exp_count, dtype=np.int64)
-        if combos > MAX_COMBOS or self._split_work(touch, counts0) > self._budget:
+        split_work = self._split_work(touch, counts0)
+        signed_fits = combos <= MAX_COMBOS and split_work <= self._budget
+        sweeps = self._sweeps(exp_keys)
+        if sweeps is not None and sweeps.work > self._fired_budget and force != "fired":
+            sweeps = None
+        if not signed_fits and sweeps is None:
             return None
+        # the sweep first when it costs about as much: the signed sum may still trip the guard
+        fired_first = sweeps is not None and (
+            force == "fired" or not signed_fits or sweeps.work <= FIRED_PREFER * split_work
+        )
         mask = d.copy()
         if folds:
             d *= self._fold_v[folds].prod(axis=0)
@@ -705,6 +793,10 @@ class NoisyOrEngine:
             a["row_pidx"], a["unit_xs"], a["unit_nx"], a["unit_np"], a["t_off"], t_flat,
         )  # fmt: skip
 
+        if fired_first:
+            assert sweeps is not None
+            return self._fired(sweeps, common, d, log_scale + float(np.log(top).sum()))
+
         def run(starts: Any, counts: Any) -> tuple[Any, ...]:
             return quickscore_split(  # type: ignore[no-any-return]
                 *common, d, self._term_v, self._term_c, starts, counts, touch
@@ -713,6 +805,11 @@ class NoisyOrEngine:
         total, size, joint, hub_share, row_share = run(starts, counts)
         depth = self._depth + len(exp_start)
         ok = total > 0.0 and 2.0 * (size / total) * depth * EPS <= TOLERANCE
+        if not ok and sweeps is not None:
+            # the stable path: the same sum over fired sets, without signs
+            found = self._fired(sweeps, common, d, log_scale + float(np.log(top).sum()))
+            if found is not None:
+                return found
         if not ok and len(exp_start) > 1:
             # first tier, again: drop the signs of the worst-conditioned findings (measured
             # one at a time) by their telescoped form, while the work stays in the budget
@@ -759,6 +856,42 @@ class NoisyOrEngine:
         self.stats["double_double"] += 1
         log_p = math.log(total) + log_scale + log2_scale * math.log(2.0)
         return _Solved(log_p, joint / total, hub_share / total, row_share / total)
+
+    def _sweeps(self, keys: Sequence[tuple[str, int]]) -> Sweeps | None:
+        """The fired-set sweep's runs for these expanded finding states, or ``None``."""
+        forms = [self._fired_src[k] for k in keys]
+        if any(f is None for f in forms):
+            return None
+        return plan_runs(forms, self._layout, self._bit_hits)  # type: ignore[arg-type]
+
+    def _fired(
+        self, sweeps: Sweeps, common: tuple[Any, ...], d: Array, log_scale: float
+    ) -> _Solved | None:
+        """The fired-set sweep (``model.inference.fired``): no signs, so no cancellation."""
+        total = 0.0
+        joint, hub_share = np.zeros(self.n_xs), np.zeros(self._n_hub)
+        row_share = np.zeros(self.plan.n_rows)
+        worst = 0.0
+        sizes = self.plan.arrays["unit_nx"]
+        for coef, vec, bits in sweeps.runs:
+            if coef == 0.0:
+                continue
+            dv = d if vec is None else d * vec
+            t, j, hs, rs = sweep(
+                common, dv, bits, self._unit_bounds, sizes, self._sweep_order, self._bit_hits
+            )
+            total += coef * t
+            joint += coef * j
+            hub_share += coef * hs
+            row_share += coef * rs
+            worst = max([worst, *(b.cond + 4 * len(bits) for b in bits)])
+        # every number is a sum of products of non-negative ones: a relative error of
+        # (roundings along a product) x eps, plus ``fire = 1 - stay``'s own rounding
+        depth = self._depth + len(self.plan.units) * worst
+        if not total > 0.0 or 2.0 * depth * EPS > TOLERANCE:
+            return None
+        log_p = math.log(total) + log_scale
+        return _Solved(log_p, joint / total, hub_share / total, row_share / total, "fired")
 
     def _t_flat_given(self, seen: tuple[tuple[str, int], ...]) -> Array:
         """The unit tables with observed private risk factors clamped (memoised)."""
@@ -888,6 +1021,15 @@ class NoisyOrEngine:
     def clear_memo(self) -> None:
         """Forget the last answer (for cold timings)."""
         self._last = None
+
+
+def _fired_form(entry: tuple[Any, ...]) -> list[Choice] | None:
+    """A finding state's non-negative terms for the fired-set sweep (``None``: declined)."""
+    if entry[0] != "expand":
+        return None
+    if len(entry) > 3:  # noisy-OR yes: [1, -b] times [1, q]
+        return noisy_or_bit(entry[2][1], -entry[1][1])
+    return [(float(c), v, None) for c, v in zip(entry[1], entry[2], strict=True)]
 
 
 def _same_structure(a: Mapping[str, CPT], b: Mapping[str, CPT]) -> bool:

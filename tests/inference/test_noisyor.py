@@ -13,6 +13,7 @@ from conftest import TINY
 from inference.test_engine import evidence_sets
 
 from model import DiagnosticModel, load_model
+from model.inference import noisyor
 from model.inference.engines import Engine, Presenting, make_engine
 from model.inference.enumeration import EnumerationEngine
 from model.inference.noisyor import NoisyOrEngine, network_from_tables
@@ -120,7 +121,7 @@ def test_shipped_model_agrees_with_enumeration(shipped: tuple[Presenting, Presen
     assert agree(fast, enum, with_duration(spec, sets, 1), list(spec.cause_ids)) > 80
     inner = fast.inner
     assert isinstance(inner, NoisyOrEngine)
-    assert inner.stats["quickscore"] > 0  # the guard's budget sends many of these to enumeration
+    assert inner.stats["quickscore"] > 0  # the rest went to the fired-set sweep (or beyond)
 
 
 def test_guard_switches_to_the_stable_method(shipped: tuple[Presenting, Presenting]) -> None:
@@ -128,8 +129,58 @@ def test_guard_switches_to_the_stable_method(shipped: tuple[Presenting, Presenti
     inner = fast.inner
     before = dict(inner.stats)
     agree(fast, enum, stress_sets(fast.spec, 24, seed=3), list(fast.spec.cause_ids))
-    assert inner.stats["stable"] > before["stable"]  # the guard tripped
+    assert inner.stats["fired"] > before["fired"]  # the guard tripped: the sweep without signs
     assert inner.stats["quickscore"] > before["quickscore"]  # and did not always
+
+
+@pytest.fixture
+def fired_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every query the fired-set sweep can answer goes to it first."""
+    monkeypatch.setattr(noisyor, "FIRED_PREFER", math.inf)
+
+
+def moderate_stress_sets(spec: ModelSpec, n: int, seed: int) -> list[dict[str, str]]:
+    """Three or four positive findings among negatives (and the rarest findings together)."""
+    rng = random.Random(seed)
+    findings = [f.variable.id for f in spec.findings if f.variable.states == ("no", "yes")]
+    rare = sorted(spec.findings, key=lambda f: f.leak.value)
+    sets = [{f.variable.id: "yes" for f in rare[:k]} for k in range(1, 6)]
+    while len(sets) < n:
+        ev = {f: "yes" for f in rng.sample(findings, rng.randint(3, 4))}
+        ev.update({f: "no" for f in rng.sample(findings, rng.randint(0, 12)) if f not in ev})
+        sets.append(ev)
+    return sets
+
+
+@pytest.mark.usefixtures("fired_first")
+def test_fired_sweep_is_exact_without_enumeration() -> None:
+    """The stable path agrees with enumeration where signs cancel, and never enumerates."""
+    spec = load_spec()
+    fast, enum = make_engine(spec, "fast"), make_engine(spec, "enumeration")
+    sets = moderate_stress_sets(spec, 14, seed=21)
+    sets += [{"pop_at_onset": "yes", "oestrogen": "yes", "dvt": "present", "age_group": "60_plus"}]
+    wanted = [*spec.cause_ids, "oestrogen", "hydration", "bruising"]
+    assert agree(fast, enum, with_duration(spec, sets, 21), wanted) == len(sets)
+    inner = fast.inner
+    assert isinstance(inner, NoisyOrEngine)
+    assert inner.stats["fired"] >= len(sets) and inner.stats["stable"] == 0
+    assert inner._stable_engine is None  # no 2^21 tables built
+
+
+@pytest.mark.usefixtures("fired_first")
+def test_fired_sweep_on_near_impossible_and_general_findings() -> None:
+    tiny = NoisyOrEngine(load_spec(TINY))
+    log_p, conflict = tiny.log_evidence({"strain": "none", "snap": "yes", "trip": "no"})
+    assert log_p == -math.inf and conflict == ["strain=none", "snap=yes"]
+    ref = VariableEliminationEngine(build_network(tiny.spec))
+    agree(tiny, ref, evidence_sets(tiny.spec, 120, seed=22), list(tiny.spec.variables))
+    assert tiny.stats["fired"] > 0
+    spec = random_spec(25, seed=25)
+    engine = NoisyOrEngine(spec)
+    big_ref = VariableEliminationEngine(build_network(spec))
+    sets = moderate_stress_sets(spec, 6, seed=23)
+    assert agree(engine, big_ref, sets, engine.causes) > 3
+    assert engine.stats["fired"] > 0 and engine.stats["stable"] == 0
 
 
 def test_the_average_rule_as_terms_equals_its_table() -> None:
@@ -182,6 +233,10 @@ def test_a_general_finding_table_is_exact() -> None:
         if i % 2:
             ev["logistic"] = "yes"
     assert agree(engine, ref, sets, [*engine.causes, "duration", "age_group"]) > 30
+    swept = NoisyOrEngine(spec, tables=tables)
+    swept_sets = [{**ev, "pop_at_onset": "yes", "cramping": "yes"} for ev in sets[:8]]
+    assert agree(swept, ref, swept_sets, swept.causes) > 4
+    assert swept.stats["fired"] > 0
 
 
 def test_incremental_rebuild_equals_a_fresh_engine() -> None:
