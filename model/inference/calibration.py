@@ -121,12 +121,19 @@ class _Problem:
         ]
         readers = Counter(r for group in rfs for r in group)
         self.hubs = [r for r in self.prevalence if readers[r] > 1]
-        self.own_hubs = [[r for r in group if readers[r] > 1] for group in rfs]
+        # each group's hubs in ``self.hubs`` order (the grid's axes), and the grid axes it
+        # does not read, which its weights are summed over
+        self.own_hubs = [[h for h in self.hubs if h in group] for group in rfs]
         self.private = [[r for r in group if readers[r] == 1] for group in rfs]
+        self.others = [
+            tuple(i for i, h in enumerate(self.hubs) if h not in own) for own in self.own_hubs
+        ]
         shape = [self.cards[h] for h in self.hubs]
         self.grid_prior = np.ones(shape)  # P(hubs): the product of their prevalences
         for h in self.hubs:
             self.grid_prior = self.grid_prior * self._on_grid(self.prevalence[h], [h])
+        # P(a group's own hubs): fixed by the structure, so summed once, not per step
+        self.hub_prior = [self.grid_prior.sum(axis=axes) for axes in self.others]
 
     def _on_grid(self, table: Array, hubs: list[str]) -> Array:
         """A table over some hubs (in ``self.hubs`` order) shaped to broadcast over the grid."""
@@ -151,7 +158,6 @@ class _Problem:
         First with the complaint's factors ``q`` (towards P(no complaint)), then without.
         """
         members = self.groups[g]
-        hubs = [h for h in self.hubs if h in self.own_hubs[g]]
         ops_q: list[Any] = []
         ops_1: list[Any] = []
         for c in members:
@@ -162,7 +168,7 @@ class _Problem:
         for r in self.private[g]:
             ops_q += [self.prevalence[r], [self.axis[r]]]
             ops_1 += [self.prevalence[r], [self.axis[r]]]
-        out = [self.axis[v] for v in (*hubs, *members)]
+        out = [self.axis[v] for v in (*self.own_hubs[g], *members)]
         return self._einsum(("q", g), *ops_q, out), self._einsum(("1", g), *ops_1, out)
 
     def marginals(self, baselines: Mapping[str, Array]) -> dict[str, Array]:
@@ -174,7 +180,7 @@ class _Problem:
         with_q, prior, phis = [], [], []
         for g in range(len(self.groups)):
             tq, t1 = self._group_tables(g, tables)
-            hubs = [h for h in self.hubs if h in self.own_hubs[g]]
+            hubs = self.own_hubs[g]
             with_q.append(tq)
             prior.append(t1)
             phi = tq.sum(axis=tuple(range(len(hubs), tq.ndim)))
@@ -190,15 +196,13 @@ class _Problem:
         result: dict[str, Array] = {}
         prior_marginals: dict[str, Array] = {}
         for g, members in enumerate(self.groups):
-            hubs = [h for h in self.hubs if h in self.own_hubs[g]]
-            others = [i for i, h in enumerate(self.hubs) if h not in hubs]
+            n_hubs = len(self.own_hubs[g])
             weight = np.broadcast_to(
                 self.grid_prior * before[g] * after[g + 1], self.grid_prior.shape
             )
-            w_no = weight.sum(axis=tuple(others)) if others else weight
-            w_1 = self.grid_prior.sum(axis=tuple(others)) if others else self.grid_prior
-            joint_no = (1.0 - self.leak) * np.tensordot(w_no, with_q[g], axes=len(hubs))
-            joint = np.tensordot(w_1, prior[g], axes=len(hubs))
+            w_no = weight.sum(axis=self.others[g])
+            joint_no = (1.0 - self.leak) * np.tensordot(w_no, with_q[g], axes=n_hubs)
+            joint = np.tensordot(self.hub_prior[g], prior[g], axes=n_hubs)
             for i, c in enumerate(members):
                 other = tuple(j for j in range(len(members)) if j != i)
                 prior_marginals[c] = np.asarray(joint.sum(axis=other))
