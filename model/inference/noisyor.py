@@ -782,6 +782,7 @@ class NoisyOrEngine:
         if not np.all(top > 0.0):
             return None
         d /= np.repeat(top, a["unit_nx"])
+        log_scaled = log_scale + float(np.log(top).sum())  # of P(e) from the rescaled ``d``
         from model.inference._noisyor_kernel import quickscore_dd, quickscore_split
 
         starts = np.array(exp_start, dtype=np.int64)
@@ -795,7 +796,7 @@ class NoisyOrEngine:
 
         if fired_first:
             assert sweeps is not None
-            return self._fired(sweeps, common, d, log_scale + float(np.log(top).sum()))
+            return self._fired(sweeps, common, d, log_scaled)
 
         def run(starts: Any, counts: Any) -> tuple[Any, ...]:
             return quickscore_split(  # type: ignore[no-any-return]
@@ -807,7 +808,7 @@ class NoisyOrEngine:
         ok = total > 0.0 and 2.0 * (size / total) * depth * EPS <= TOLERANCE
         if not ok and sweeps is not None:
             # the stable path: the same sum over fired sets, without signs
-            found = self._fired(sweeps, common, d, log_scale + float(np.log(top).sum()))
+            found = self._fired(sweeps, common, d, log_scaled)
             if found is not None:
                 return found
         if not ok and len(exp_start) > 1:
@@ -840,7 +841,7 @@ class NoisyOrEngine:
                 if ok:
                     self.stats["telescoped"] += 1
         if ok:
-            log_p = math.log(total) + log_scale + float(np.log(top).sum())
+            log_p = math.log(total) + log_scaled
             return _Solved(log_p, joint / total, hub_share / total, row_share / total)
         # second tier: the same sum in double-double, unless the stable method is cheaper
         dd_work = DD_COST * combos * self._work_per_combo
