@@ -200,19 +200,10 @@ def fired_sweep(
             h = row_hub[row]
             for s in range(n_s):
                 fw[0, s] = alpha[k, h, s]
-            for jj in range(nu):
-                u = comp_units[k, jj]
-                kb = k_off[u] + row_pidx[row, jj] * n3[u]
-                for s in range(n_s):
-                    fw[jj + 1, s] = 0.0
-                for i in range(o_off[u], o_off[u + 1]):
-                    o = others[i]
-                    for la in range(n_la[u]):
-                        v = fw[jj, o + la_glob[g_off[u] + la]]
-                        if v == 0.0:
-                            continue
-                        for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
-                            fw[jj + 1, o + offb[p_off[u] + r]] += ktab[kb + r] * v
+            _forward_row(
+                fw, k, row, nu, n_s, comp_units, row_pidx, k_off, n3, o_off, others, n_la,
+                la_glob, g_off, grp, offb, p_off, ktab,
+            )  # fmt: skip
             for s in range(n_s):
                 alpha[k + 1, h, s] += w * fw[nu, s]
     hub_share = np.zeros(n_hub)
@@ -240,19 +231,10 @@ def fired_sweep(
             for s in range(n_s):
                 fw[0, s] = alpha[k, h, s]
                 bw[nu, s] = gamma[h, s]
-            for jj in range(nu):
-                u = comp_units[k, jj]
-                kb = k_off[u] + row_pidx[row, jj] * n3[u]
-                for s in range(n_s):
-                    fw[jj + 1, s] = 0.0
-                for i in range(o_off[u], o_off[u + 1]):
-                    o = others[i]
-                    for la in range(n_la[u]):
-                        v = fw[jj, o + la_glob[g_off[u] + la]]
-                        if v == 0.0:
-                            continue
-                        for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
-                            fw[jj + 1, o + offb[p_off[u] + r]] += ktab[kb + r] * v
+            _forward_row(
+                fw, k, row, nu, n_s, comp_units, row_pidx, k_off, n3, o_off, others, n_la,
+                la_glob, g_off, grp, offb, p_off, ktab,
+            )  # fmt: skip
             # the message back out of the first component is never needed
             last = 1 if k == 0 else 0
             for jj in range(nu - 1, last - 1, -1):
@@ -301,3 +283,44 @@ def fired_sweep(
                 acc += t_flat[t_off[u] + p * nx + x] * inner
             joint[unit_xs[u] + x] = acc * d[unit_xs[u] + x]
     return total, joint, hub_share, row_share
+
+
+@njit(cache=True, nogil=True)
+def _forward_row(
+    fw,
+    k,
+    row,
+    nu,
+    n_s,
+    comp_units,
+    row_pidx,
+    k_off,
+    n3,
+    o_off,
+    others,
+    n_la,
+    la_glob,
+    g_off,
+    grp,
+    offb,
+    p_off,
+    ktab,
+):  # pragma: no cover - compiled
+    """The messages after each unit of component ``k`` for one row (``fw[0]`` set before).
+
+    ``fw[jj + 1]`` is ``fw[jj]`` through unit ``jj``'s operator; the forward pass and the
+    backward pass (which rebuilds the prefixes) share it.
+    """
+    for jj in range(nu):
+        u = comp_units[k, jj]
+        kb = k_off[u] + row_pidx[row, jj] * n3[u]
+        for s in range(n_s):
+            fw[jj + 1, s] = 0.0
+        for i in range(o_off[u], o_off[u + 1]):
+            o = others[i]
+            for la in range(n_la[u]):
+                v = fw[jj, o + la_glob[g_off[u] + la]]
+                if v == 0.0:
+                    continue
+                for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
+                    fw[jj + 1, o + offb[p_off[u] + r]] += ktab[kb + r] * v
