@@ -115,6 +115,12 @@ def touches(bit: Bit, bounds: Array, sizes: Array) -> Any:
     return np.add.reduceat(off.astype(np.int64), bounds.astype(np.int64)) > 0
 
 
+def touches_of(bit: Bit, hits: Mapping[int, Any], bounds: Array, sizes: Array) -> Any:
+    """``touches``, taken from ``hits`` (by ``id``, computed when the engine was built) if there."""
+    found = hits.get(id(bit))
+    return touches(bit, bounds, sizes) if found is None else found
+
+
 @dataclass(frozen=True)
 class Sweeps:
     """The runs for one evidence set: coefficient, extra product vector, bits per run."""
@@ -184,8 +190,7 @@ def plan_runs(
         n_bits = len(bits)
         hit = np.zeros((n_bits, n_units), dtype=np.bool_)
         for i, bit in enumerate(bits):
-            found = hits.get(id(bit))
-            hit[i] = touches(bit, layout.bounds, layout.sizes) if found is None else found
+            hit[i] = touches_of(bit, hits, layout.bounds, layout.sizes)
         t = hit.sum(axis=0)
         # forward passes skip the states of bits not met yet (leaks at the first unit)
         first_pos = np.where(hit, pos[None, :], n_units).min(axis=1, initial=n_units)
@@ -242,7 +247,7 @@ def sweep(
 
     n_xs = len(d)
     n_units = len(sizes)
-    hit = [hits[id(b)] if id(b) in hits else touches(b, bounds, sizes) for b in bits]
+    hit = [touches_of(b, hits, bounds, sizes) for b in bits]
     bits = [_leak_at_first(b, h, order, bounds, sizes) for b, h in zip(bits, hit, strict=True)]
     if bits:
         stay = np.stack([b.stay for b in bits])
