@@ -29,6 +29,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from run_benchmarks import timed  # noqa: E402  (bench/ is the script's folder)
+
 from model.analysis.batch import score  # noqa: E402
 from model.api import DiagnosticModel  # noqa: E402
 from model.inference.engines import make_engine  # noqa: E402
@@ -81,15 +83,6 @@ def pyagrum_engines(spec, causes):
 
         out[name] = run
     return out
-
-
-def timed(fn, sets):
-    times, answers = [], []
-    for ev in sets:
-        t = time.perf_counter()
-        answers.append(fn(ev))
-        times.append(time.perf_counter() - t)
-    return times, answers
 
 
 def network(name, spec, n_sets, n_ref):
