@@ -55,7 +55,7 @@ VIEW = "view"  # the URL parameter and widget key of the runner / expert switch
 VIEWS = {"runner": "For runners: plain words", "expert": "For clinicians: numbers and sources"}
 CASE_UPLOAD = "case_upload"
 CASE_ERROR = "case_error"
-REPORT_DRAWS = 20  # the explorer's report: each draw re-solves the baselines (about 0.3-0.5 s)
+REPORT_DRAWS = 20  # the explorer's report: half the CLI's draws (about 0.2 s each)
 # Banner style per level, most urgent first; a level the priors add gets the nearest style.
 BANNERS = {
     "emergency": (st.error, ":material/e911_emergency:"),

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from model.analysis.sensitivity import Uncertainty
     from model.api import DiagnosticModel
 
-DRAWS = 40  # each draw re-solves the baselines (0.3-0.5 s): intervals to about one figure
+DRAWS = 40  # each draw re-solves the baselines and updates the engine (about 0.2 s)
 TOP = 3
 CRITERION_4 = (
     "This summary shows the basis of the advice (the answers, the rules and their "
