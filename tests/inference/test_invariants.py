@@ -38,8 +38,8 @@ def test_every_distribution_sums_to_one(
 def test_observing_a_variable_fixes_its_marginal(
     model: DiagnosticModel, evidence_sets: list[dict[str, str]]
 ) -> None:
-    # the observed variables among the causes; every variable's marginal would cost
-    # one posterior per risk-factor state and is checked in test_engine.py
+    # the observed variables, asked with the causes; every variable's marginal costs one
+    # posterior per risk-factor state and is checked against pgmpy in test_engine.py
     for ev in evidence_sets[:25]:
         marg = model.engine.marginals([*ev, *model.cause_ids], ev)
         for var, state in ev.items():
