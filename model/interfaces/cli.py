@@ -43,6 +43,15 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
+def _stopped(err: BaseException) -> int:
+    """Say why the run stopped; return the shell's code for that signal."""
+    if isinstance(err, Terminated):
+        print("calfdx: terminated", file=sys.stderr)
+        return 143
+    print("calfdx: interrupted", file=sys.stderr)
+    return 130
+
+
 def parse_items(items: Sequence[str]) -> list[tuple[str, str]]:
     """Turn ``id=state`` words into pairs.
 
@@ -397,12 +406,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = None
     try:
         return func(args)
-    except KeyboardInterrupt:
-        print("calfdx: interrupted", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("calfdx: terminated", file=sys.stderr)
-        return 143
+    except SystemError as err:
+        # A signal handler that raises while compiled (numba) code runs comes back
+        # wrapped, "returned a result with an exception set", with the signal's
+        # exception as its cause: unwrap it so Ctrl-C and SIGTERM stay clean exits.
+        if not isinstance(err.__cause__, (KeyboardInterrupt, Terminated)):
+            raise
+        return _stopped(err.__cause__)
+    except (KeyboardInterrupt, Terminated) as err:
+        return _stopped(err)
     except PriorsError as err:
         extra = (
             f" (and {len(err.problems) - 1} more; run 'calfdx validate')"

@@ -11,6 +11,7 @@ import pytest
 from paths import TINY
 
 from model import load_model
+from model.interfaces import cli
 from model.interfaces.cli import main
 
 CALFDX = Path(sys.executable).parent / "calfdx"
@@ -99,3 +100,33 @@ def test_vocabulary_lists_every_variable(capsys: pytest.CaptureFixture[str]) -> 
     assert len(rows) == len(load_model().variables) and all(
         r["question"] or r["kind"] == "cause" for r in rows
     )
+
+
+def _wrapped(cause: BaseException) -> None:
+    # What CPython raises when a signal handler raises inside a compiled (numba) call.
+    raise SystemError("CPUDispatcher(...) returned a result with an exception set") from cause
+
+
+@pytest.mark.parametrize(
+    ("cause", "code", "message"),
+    [
+        (KeyboardInterrupt(), 130, "calfdx: interrupted"),
+        (cli.Terminated(), 143, "calfdx: terminated"),
+    ],
+)
+def test_a_signal_inside_compiled_code_is_still_a_clean_stop(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    cause: BaseException,
+    code: int,
+    message: str,
+) -> None:
+    monkeypatch.setattr(cli, "cmd_vocabulary", lambda args: _wrapped(cause))
+    assert main(["vocabulary"]) == code
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_any_other_system_error_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "cmd_vocabulary", lambda args: _wrapped(ValueError("bug")))
+    with pytest.raises(SystemError):
+        main(["vocabulary"])
