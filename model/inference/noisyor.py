@@ -138,6 +138,7 @@ from model.inference.enumeration import (
     dependent_groups,
     joint_table,
     rank_one,
+    state_split,
 )
 from model.inference.fired import (
     FIRED_BUDGET,
@@ -555,14 +556,16 @@ class NoisyOrEngine:
         self._term_c = np.array(terms_c, dtype=float) if terms_c else np.ones(1)
 
     def _classify(self, cpt: CPT, s: int) -> tuple[Any, ...]:
-        row = cpt.values[s]
-        split = rank_one(row)
+        # a noisy-OR's split is read off its factors: its table (the complaint's is 32 MB)
+        # is never built here
+        split = state_split(cpt, s)
         if split is not None:
             log_b, vectors = split
             return ("fold", log_b, self._unit_vector(dict(zip(cpt.parents, vectors, strict=True))))
         # a two-state table's other row is 1 - row exactly as built (finding_cpt): split
         # it, not 1 - row, whose rounding would hide the product form
-        other = rank_one(cpt.values[1 - s] if len(cpt.states) == 2 else 1.0 - row)
+        two = len(cpt.states) == 2
+        other = state_split(cpt, 1 - s) if two else rank_one(1.0 - cpt.values[s])
         if other is not None:
             log_b, vectors = other
             per_cause = dict(zip(cpt.parents, vectors, strict=True))
@@ -580,6 +583,7 @@ class NoisyOrEngine:
                 before = before.copy()
                 before[lo:hi] = q[lo:hi]
             return ("expand", [1.0, -b], [np.ones(self.n_xs), q], coefs, vecs)
+        row = cpt.row(s)
         cells = np.argwhere(row > 0.0)
         if len(cells) > MAX_GENERAL_TERMS:
             return ("decline",)

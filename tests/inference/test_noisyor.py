@@ -165,6 +165,7 @@ def test_fired_sweep_is_exact_without_enumeration() -> None:
     assert isinstance(inner, NoisyOrEngine)
     assert inner.stats["fired"] >= len(sets) and inner.stats["stable"] == 0
     assert inner._stable_engine is None  # no 2^21 tables built
+    assert "values" not in inner.cpts[COMPLAINT].__dict__  # nor the complaint's (32 MB)
 
 
 @pytest.mark.usefixtures("fired_first")
@@ -259,6 +260,7 @@ def test_incremental_rebuild_equals_a_fresh_engine() -> None:
             assert updated.log_evidence(ev) == fresh.log_evidence(ev)
             for c in a:
                 np.testing.assert_allclose(a[c], b[c], rtol=0, atol=1e-13, err_msg=key)
+        assert "values" not in updated.cpts[COMPLAINT].__dict__  # compared by its factors
     model = load_model()
     assert isinstance(model.with_values({}).engine.inner, NoisyOrEngine)
 
