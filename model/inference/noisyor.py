@@ -802,14 +802,17 @@ class NoisyOrEngine:
             assert sweeps is not None
             return self._fired(sweeps, common, d, log_scaled)
 
+        depth = self._depth + len(exp_start)
+        # the guard, ``2 kappa depth eps <= TOLERANCE``: the kernel checks it before the
+        # posteriors, so a sum that trips it costs about a third of one that passes
+        max_kappa = TOLERANCE / (2.0 * depth * EPS)
+
         def run(starts: Any, counts: Any) -> tuple[Any, ...]:
             return quickscore_split(  # type: ignore[no-any-return]
-                *common, d, self._term_v, self._term_c, starts, counts, touch
+                *common, d, self._term_v, self._term_c, starts, counts, touch, max_kappa
             )
 
-        total, size, joint, hub_share, row_share = run(starts, counts)
-        depth = self._depth + len(exp_start)
-        ok = total > 0.0 and 2.0 * (size / total) * depth * EPS <= TOLERANCE
+        total, size, joint, hub_share, row_share, ok = run(starts, counts)
         if not ok and sweeps is not None:
             # the stable path: the same sum over fired sets, without signs
             found = self._fired(sweeps, common, d, log_scaled)
@@ -820,9 +823,10 @@ class NoisyOrEngine:
             # one at a time) by their telescoped form, while the work stays in the budget
             kappas = []
             for i in range(len(exp_start)):
+                # P(e) and its size only (``max_kappa`` -1: no posteriors)
                 t1, s1 = quickscore_split(
                     *common, d, self._term_v, self._term_c, starts[i : i + 1],
-                    counts[i : i + 1], touch[:, i : i + 1],
+                    counts[i : i + 1], touch[:, i : i + 1], -1.0,
                 )[:2]  # fmt: skip
                 kappas.append(s1 / t1 if t1 > 0.0 else math.inf)
             order = sorted(range(len(exp_start)), key=lambda i: -kappas[i])
@@ -840,8 +844,7 @@ class NoisyOrEngine:
                 estimate /= kappas[i]
                 changed = True
             if changed:
-                total, size, joint, hub_share, row_share = run(new_starts, new_counts)
-                ok = total > 0.0 and 2.0 * (size / total) * depth * EPS <= TOLERANCE
+                total, size, joint, hub_share, row_share, ok = run(new_starts, new_counts)
                 if ok:
                     self.stats["telescoped"] += 1
         if ok:
