@@ -77,9 +77,9 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    finding whose bit touches the most units (the complaint's: every unit) is kept out of
    the bits, as its two signed terms (two runs), when that is estimated cheaper: a unit
    no other bit touches is then one number per row, multiplied out by the kernel. That
-   sum cancels only by about ``1 / P(complaint | rest)`` (the leak 0.01 at worst, so
-   ``kappa`` about 200), which the same guard measures; if it trips, the sweep with every
-   bit answers (``stats["fired_signed"]`` counts the signed ones). It is
+   sum cancels only by about ``2 / P(complaint | rest)``, at most about ``2 / leak`` (200
+   with the shipped leak 0.01), which the same guard measures; if it trips, the sweep
+   with every bit answers (``stats["fired_signed"]`` counts the signed ones). It is
    bounded by ``FIRED_BUDGET`` multiply-adds (about 0.1 s, where enumeration becomes
    faster; ``FIRED_LARGE_BUDGET`` when the stable method would be pgmpy) and
    ``MAX_FIRED_NUMBERS`` numbers of working memory.
