@@ -53,7 +53,8 @@ class NoisyOrCPT(CPT):
     >>> t = NoisyOrCPT("f", ("no", "yes"), ("a", "b"), 0.1, (np.array([1.0, 0.5]), np.ones(2)))
     >>> t.row(1).round(3).tolist(), "values" in t.__dict__
     ([[0.1, 0.1], [0.55, 0.55]], False)
-    >>> bool(np.array_equal(t.values[0], 1.0 - t.row(1))), "values" in t.__dict__
+    >>> yes = t.row(1)
+    >>> bool(np.array_equal(t.values[1], yes)), "values" in t.__dict__
     (True, True)
     """
 
