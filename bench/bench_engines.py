@@ -188,7 +188,7 @@ def batch(spec, n_cases, sample):
 def render(results):
     """The markdown tables of bench/RESULTS.md from a results dict (engines.json)."""
     lines = [
-        "| network | calfdx NoisyOrEngine median / p95 ms | pgmpy VE median / p95 | pyAgrum Lazy (targets) median / p95 | pyAgrum ShaferShenoy (targets) median / p95 | median speed-up vs faster pyAgrum | vs pgmpy VE | calfdx memory MB | paths (signed quickscore incl. telescoped, double-double / fired-set sweep / stable) | max diff vs pgmpy |",
+        "| network | calfdx NoisyOrEngine median / p95 ms | pgmpy VE median / p95 | pyAgrum Lazy (targets) median / p95 | pyAgrum ShaferShenoy (targets) median / p95 | median speed-up vs faster pyAgrum | vs pgmpy VE | calfdx memory MB | paths (signed quickscore incl. telescoped, double-double / fired-set sweep incl. complaint as signed runs / stable) | max diff vs pgmpy |",
         "|---|---|---|---|---|---:|---:|---:|---|---:|",
     ]
     for name, r in results.items():
@@ -202,7 +202,7 @@ def render(results):
             f"{ss['median_ms']:.2f} / {ss['p95_ms']:.2f} | {r['speedup_median_vs_faster_pyagrum_targets']:.1f}x | "
             f"{r['speedup_median_vs_pgmpy_ve']:.0f}x | {o['memory_mb_tracemalloc']:.1f} | "
             f"{pc['quickscore']} ({pc['telescoped']} telescoped, {pc['double_double']} dd) / "
-            f"{pc.get('fired', 0)} / {pc['stable']} | "
+            f"{pc.get('fired', 0)} ({pc.get('fired_signed', 0)} signed) / {pc['stable']} | "
             f"{r['max_abs_diff_vs_pgmpy']:.1e} |"
         )
     return "\n".join(lines)

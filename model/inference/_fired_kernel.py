@@ -181,6 +181,24 @@ def fired_sweep(
     # scratch per row; rows grouped by a local ``a`` skip a zero source at once
     fw = np.zeros((max_units + 1, n_s))
     bw = np.zeros((max_units + 1, n_s))
+    # a unit no bit touches has a one-number operator per parent state: per row, those
+    # units are one product (operators commute) and only the others pass the message;
+    # ``ns_idx[k]``/``sc_idx[k]``: positions in component k of each kind, in order
+    n_ns = np.zeros(n_comp, dtype=np.int64)
+    n_sc = np.zeros(n_comp, dtype=np.int64)
+    ns_idx = np.zeros((n_comp, max_units), dtype=np.int64)
+    sc_idx = np.zeros((n_comp, max_units), dtype=np.int64)
+    for k in range(n_comp):
+        for jj in range(comp_nunits[k]):
+            if unit_nbits[comp_units[k, jj]] == 0:
+                sc_idx[k, n_sc[k]] = jj
+                n_sc[k] += 1
+            else:
+                ns_idx[k, n_ns[k]] = jj
+                n_ns[k] += 1
+    sv = np.zeros(max_units)
+    sp = np.zeros(max_units + 1)
+    ss = np.zeros(max_units + 1)
     # forward: alpha[k, h] is the message entering component k
     alpha = np.zeros((n_comp + 1, n_hub, n_s))
     for h in range(n_hub):
@@ -192,20 +210,23 @@ def fired_sweep(
                 m *= init1[bi] if (s >> bi) & 1 else init0[bi]
             alpha[0, h, s] = m
     for k in range(n_comp):
-        nu = comp_nunits[k]
+        nq = n_ns[k]
         for row in range(comp_rows[k], comp_rows[k + 1]):
             w = w_row[row]
+            for q in range(n_sc[k]):
+                jj = sc_idx[k, q]
+                w *= ktab[k_off[comp_units[k, jj]] + row_pidx[row, jj]]
             if w == 0.0:
                 continue
             h = row_hub[row]
             for s in range(n_s):
                 fw[0, s] = alpha[k, h, s]
             _forward_row(
-                fw, k, row, nu, n_s, comp_units, row_pidx, k_off, n3, o_off, others, n_la,
-                la_glob, g_off, grp, offb, p_off, ktab,
+                fw, k, row, nq, ns_idx, n_s, comp_units, row_pidx, k_off, n3, o_off, others,
+                n_la, la_glob, g_off, grp, offb, p_off, ktab,
             )  # fmt: skip
             for s in range(n_s):
-                alpha[k + 1, h, s] += w * fw[nu, s]
+                alpha[k + 1, h, s] += w * fw[nq, s]
     hub_share = np.zeros(n_hub)
     total = 0.0
     for h in range(n_hub):
@@ -219,25 +240,36 @@ def fired_sweep(
     cof = np.zeros(k_off[n_units])
     row_share = np.zeros(n_rows)
     for k in range(n_comp - 1, -1, -1):
-        nu = comp_nunits[k]
+        nq = n_ns[k]
+        nc = n_sc[k]
         for h in range(n_hub):
             for s in range(n_s):
                 gamma_prev[h, s] = 0.0
         for row in range(comp_rows[k], comp_rows[k + 1]):
-            w = w_row[row]
-            if w == 0.0:
+            w0 = w_row[row]
+            if w0 == 0.0:
+                continue
+            # the one-number units: their product, and each one's cofactor (prefix x suffix)
+            sp[0] = 1.0
+            for q in range(nc):
+                jj = sc_idx[k, q]
+                sv[q] = ktab[k_off[comp_units[k, jj]] + row_pidx[row, jj]]
+                sp[q + 1] = sp[q] * sv[q]
+            w = w0 * sp[nc]
+            if w == 0.0:  # a zero operator: every unit state it sums has zero mass
                 continue
             h = row_hub[row]
             for s in range(n_s):
                 fw[0, s] = alpha[k, h, s]
-                bw[nu, s] = gamma[h, s]
+                bw[nq, s] = gamma[h, s]
             _forward_row(
-                fw, k, row, nu, n_s, comp_units, row_pidx, k_off, n3, o_off, others, n_la,
-                la_glob, g_off, grp, offb, p_off, ktab,
+                fw, k, row, nq, ns_idx, n_s, comp_units, row_pidx, k_off, n3, o_off, others,
+                n_la, la_glob, g_off, grp, offb, p_off, ktab,
             )  # fmt: skip
             # the message back out of the first component is never needed
             last = 1 if k == 0 else 0
-            for jj in range(nu - 1, last - 1, -1):
+            for q in range(nq - 1, last - 1, -1):
+                jj = ns_idx[k, q]
                 u = comp_units[k, jj]
                 kb = k_off[u] + row_pidx[row, jj] * n3[u]
                 for i in range(o_off[u], o_off[u + 1]):
@@ -245,23 +277,30 @@ def fired_sweep(
                     for la in range(n_la[u]):
                         acc = 0.0
                         for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
-                            acc += ktab[kb + r] * bw[jj + 1, o + offb[p_off[u] + r]]
-                        bw[jj, o + la_glob[g_off[u] + la]] = acc
-            for jj in range(nu):
+                            acc += ktab[kb + r] * bw[q + 1, o + offb[p_off[u] + r]]
+                        bw[q, o + la_glob[g_off[u] + la]] = acc
+            for q in range(nq):
+                jj = ns_idx[k, q]
                 u = comp_units[k, jj]
                 kb = k_off[u] + row_pidx[row, jj] * n3[u]
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
                     for la in range(n_la[u]):
-                        v = w * fw[jj, o + la_glob[g_off[u] + la]]
+                        v = w * fw[q, o + la_glob[g_off[u] + la]]
                         if v == 0.0:
                             continue
                         for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
-                            cof[kb + r] += v * bw[jj + 1, o + offb[p_off[u] + r]]
+                            cof[kb + r] += v * bw[q + 1, o + offb[p_off[u] + r]]
             acc = 0.0
             for s in range(n_s):
-                acc += fw[nu, s] * gamma[h, s]
+                acc += fw[nq, s] * gamma[h, s]
             row_share[row] = w * acc
+            ss[nc] = 1.0
+            for q in range(nc - 1, -1, -1):
+                ss[q] = ss[q + 1] * sv[q]
+            for q in range(nc):
+                jj = sc_idx[k, q]
+                cof[k_off[comp_units[k, jj]] + row_pidx[row, jj]] += w0 * sp[q] * ss[q + 1] * acc
             if k > 0:
                 for s in range(n_s):
                     gamma_prev[h, s] += w * bw[0, s]
@@ -290,7 +329,8 @@ def _forward_row(
     fw,
     k,
     row,
-    nu,
+    nq,
+    idx,
     n_s,
     comp_units,
     row_pidx,
@@ -308,19 +348,21 @@ def _forward_row(
 ):  # pragma: no cover - compiled
     """The messages after each unit of component ``k`` for one row (``fw[0]`` set before).
 
-    ``fw[jj + 1]`` is ``fw[jj]`` through unit ``jj``'s operator; the forward pass and the
-    backward pass (which rebuilds the prefixes) share it.
+    ``fw[q + 1]`` is ``fw[q]`` through the operator of unit ``idx[k, q]`` (its position in
+    the component; ``nq`` of them); the forward pass and the backward pass (which rebuilds
+    the prefixes) share it.
     """
-    for jj in range(nu):
+    for q in range(nq):
+        jj = idx[k, q]
         u = comp_units[k, jj]
         kb = k_off[u] + row_pidx[row, jj] * n3[u]
         for s in range(n_s):
-            fw[jj + 1, s] = 0.0
+            fw[q + 1, s] = 0.0
         for i in range(o_off[u], o_off[u + 1]):
             o = others[i]
             for la in range(n_la[u]):
-                v = fw[jj, o + la_glob[g_off[u] + la]]
+                v = fw[q, o + la_glob[g_off[u] + la]]
                 if v == 0.0:
                     continue
                 for r in range(grp[g_off[u] + la], grp[g_off[u] + la + 1]):
-                    fw[jj + 1, o + offb[p_off[u] + r]] += ktab[kb + r] * v
+                    fw[q + 1, o + offb[p_off[u] + r]] += ktab[kb + r] * v

@@ -448,6 +448,7 @@ def quickscore_split(
     exp_start,
     exp_count,
     touch,
+    max_kappa,
 ):  # pragma: no cover - compiled
     """``quickscore`` with each component's sums done once per choice of *its* findings.
 
@@ -456,6 +457,11 @@ def quickscore_split(
     the findings touching ``k``, so the row passes cost ``sum_k (local combinations) x
     rows_k x units_k`` and only the cheap outer sum runs over every combination.
     Same arithmetic per term as ``quickscore``, so the same guard applies.
+
+    The posteriors (the cofactor passes, about two thirds of the work) are computed only
+    when ``total > 0`` and ``size / total <= max_kappa``; the last value returned says
+    whether they were (else the three arrays are zeros): a sum that trips the guard
+    costs its ``G_k`` and one outer pass only.
     """
     n_hub = hub_codes.shape[0]
     n_comp = comp_rows.shape[0] - 1
@@ -538,13 +544,42 @@ def quickscore_split(
                 for j in range(nu):
                     w *= z[z_off[comp_units[k, j]] + row_pidx[row, j]]
                 g[g_off[k] + c, row_hub[row]] += w
-    # phase B: the signed outer sum over every combination
+    # phase B: the signed outer sum over every combination; first P(e) and its size only
     n_combos = 1
     for i in range(n_exp):
         n_combos *= exp_count[i]
     idx = np.zeros(n_comp, dtype=np.int64)
     gp = np.empty(n_comp + 1)
     gs = np.empty(n_comp + 1)
+    total = 0.0
+    size = 0.0
+    for combo in range(n_combos):
+        rest = combo
+        coef = 1.0
+        for i in range(n_exp):
+            choice[i] = rest % exp_count[i]
+            rest //= exp_count[i]
+            coef *= term_c[exp_start[i] + choice[i]]
+        if coef == 0.0:
+            continue
+        for k in range(n_comp):
+            c = 0
+            for i in range(n_exp):
+                c += choice[i] * stride[k, i]
+            idx[k] = g_off[k] + c
+        term_abs = 0.0
+        for h in range(n_hub):
+            if w_hub[h] == 0.0:
+                continue
+            t = coef * w_hub[h]
+            for k in range(n_comp):
+                t *= g[idx[k], h]
+            total += t
+            term_abs += abs(t)
+        size += term_abs
+    if not (total > 0.0 and size / total <= max_kappa):
+        return total, size, joint, hub_share, row_share, False
+    # the same pass again with the cofactors of every component (same order: same sums)
     total = 0.0
     size = 0.0
     for combo in range(n_combos):
@@ -613,4 +648,4 @@ def quickscore_split(
                     for p in range(unit_np[u]):
                         acc += cof[z_off[u] + p] * t_flat[base + p * nx + x]
                     joint[xs + x] += acc * v_s[xs + x]
-    return total, size, joint, hub_share, row_share
+    return total, size, joint, hub_share, row_share, True

@@ -79,7 +79,7 @@ import numpy as np
 
 from model.evidence import smallest_conflict
 from model.inference.network_tables import cpts_for
-from model.inference.tables import CPT, Array
+from model.inference.tables import CPT, Array, NoisyOrCPT
 from model.priors.spec import CategoricalFinding, Cause, Finding, ModelSpec, RiskFactor
 
 if TYPE_CHECKING:
@@ -333,7 +333,7 @@ class EnumerationEngine:
         """The finding's first state as ``exp(log_base) * prod_c q_c``, if it is one (once)."""
         if f not in self._rank_one:
             cpt = self._cpts[f]
-            split = rank_one(cpt.values[0])
+            split = state_split(cpt, 0)
             self._rank_one[f] = (
                 None if split is None else (split[0], dict(zip(cpt.parents, split[1], strict=True)))
             )
@@ -382,7 +382,7 @@ class EnumerationEngine:
         """State ``k`` of the finding's table laid out to broadcast over the configuration tensor."""
         src = list(cpt.parents)
         dst = [c for c in self.order if c in src]
-        values = np.moveaxis(cpt.values[k], [src.index(c) for c in dst], range(len(dst)))
+        values = np.moveaxis(cpt.row(k), [src.index(c) for c in dst], range(len(dst)))
         shape = [len(self.states[c]) if c in src else 1 for c in self.order]
         return np.ascontiguousarray(values).reshape(shape)
 
@@ -672,6 +672,8 @@ def _nodes(spec: ModelSpec) -> dict[str, RiskFactor | Cause | Finding | Categori
 
 
 def _same_table(a: CPT, b: CPT) -> bool:
+    if isinstance(a, NoisyOrCPT) and isinstance(b, NoisyOrCPT):
+        return a.same_factors(b)  # without building the tables
     return (a.states, a.parents) == (b.states, b.parents) and np.array_equal(a.values, b.values)
 
 
@@ -732,6 +734,13 @@ def axis_sums(flat: Array, shape: Sequence[int]) -> list[Array]:
     mid = len(shape) // 2
     matrix = flat.reshape(_prod(shape[:mid]), -1)
     return axis_sums(matrix.sum(axis=1), shape[:mid]) + axis_sums(matrix.sum(axis=0), shape[mid:])
+
+
+def state_split(cpt: CPT, state: int) -> tuple[float, list[Array]] | None:
+    """``rank_one(cpt.values[state])``, read off the factors of a noisy-OR (no table built)."""
+    if isinstance(cpt, NoisyOrCPT):
+        return cpt.split(state)
+    return rank_one(cpt.values[state])
 
 
 def rank_one(table: Array) -> tuple[float, list[Array]] | None:

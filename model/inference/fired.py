@@ -22,8 +22,12 @@ one non-negative term per path ("the first unit that fires"). A state of an
 a bit with ``stay = keep = g_j`` and ``fire = h_j`` ("the one cause chosen": ``sum_c h_c
 prod_{c' != c} g_{c'}``, see ``NoisyOrEngine._average_terms``); a general finding's
 non-zero cells are products too. Those sums are the outer *runs* (at most
-``MAX_FIRED_RUNS``), each a sweep with its own bits; their coefficients are all
-non-negative.
+``MAX_FIRED_RUNS``), each a sweep with its own bits; their coefficients are
+non-negative, except when the engine takes one noisy-OR finding as its two signed
+Quickscore terms (``NoisyOrEngine._sweep_plans``: the complaint, whose bit is on every
+unit), and then counts their cancellation in its guard. A unit no bit of a run touches
+has a one-number operator per parent state: the kernel multiplies those per row and
+passes the message through the other units only (the operators commute).
 
 A sweep is the engine's own risk-factor split (hubs ``h``, components ``k`` with their rows
 ``r``, units ``u``) with a vector over ``s`` in place of a number: a unit's operator for
@@ -176,8 +180,6 @@ def plan_runs(
         grown = []
         for coef, vec, bits in runs:
             for c, v, bit in form:
-                if c < 0.0:
-                    return None
                 nv = vec if v is None else (v if vec is None else vec * v)
                 grown.append((coef * c, nv, [*bits, bit] if bit is not None else bits))
         runs = grown

@@ -73,7 +73,13 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    unit), so the engine goes to it *first* when its estimated work is at most
    ``FIRED_PREFER`` times the signed sum's, or when the signed sum exceeds its budget:
    on the shipped model, from about three positive findings on (the complaint counts),
-   where the signed sum's ``kappa`` was measured at 1e6-1e14 with five to ten. It is
+   where the signed sum's ``kappa`` was measured at 1e6-1e14 with five to ten. The
+   finding whose bit touches the most units (the complaint's: every unit) is kept out of
+   the bits, as its two signed terms (two runs), when that is estimated cheaper: a unit
+   no other bit touches is then one number per row, multiplied out by the kernel. That
+   sum cancels only by about ``2 / P(complaint | rest)``, at most about ``2 / leak`` (200
+   with the shipped leak 0.01), which the same guard measures; if it trips, the sweep
+   with every bit answers (``stats["fired_signed"]`` counts the signed ones). It is
    bounded by ``FIRED_BUDGET`` multiply-adds (about 0.1 s, where enumeration becomes
    faster; ``FIRED_LARGE_BUDGET`` when the stable method would be pgmpy) and
    ``MAX_FIRED_NUMBERS`` numbers of working memory.
@@ -95,7 +101,8 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    that conflict), and general findings with more than ``MAX_GENERAL_TERMS`` terms.
 
 ``stats`` counts the queries that took each path (``quickscore`` includes the telescoped
-and double-double answers, counted again under their own names).
+and double-double answers, ``fired`` the signed-runs sweeps, counted again under their own
+names).
 
 Compilation
 -----------
@@ -138,6 +145,7 @@ from model.inference.enumeration import (
     dependent_groups,
     joint_table,
     rank_one,
+    state_split,
 )
 from model.inference.fired import (
     FIRED_BUDGET,
@@ -193,6 +201,7 @@ class _Solved:
     hub_share: Array
     row_share: Array
     path: str = "quickscore"
+    signed_runs: bool = False  # a fired-set sweep with one finding as two signed runs
 
 
 class NoisyOrEngine:
@@ -233,7 +242,8 @@ class NoisyOrEngine:
         self._lock = threading.Lock()
         self._last: tuple[Any, _Solved | None] | None = None
         self.stats = {
-            "quickscore": 0, "fired": 0, "stable": 0, "double_double": 0, "telescoped": 0
+            "quickscore": 0, "fired": 0, "stable": 0, "double_double": 0, "telescoped": 0,
+            "fired_signed": 0,
         }  # fmt: skip
         self._stable_engine: EnumerationEngine | None = None
         # the previous stable engine, updated on first need only (most updates never ask)
@@ -555,14 +565,16 @@ class NoisyOrEngine:
         self._term_c = np.array(terms_c, dtype=float) if terms_c else np.ones(1)
 
     def _classify(self, cpt: CPT, s: int) -> tuple[Any, ...]:
-        row = cpt.values[s]
-        split = rank_one(row)
+        # a noisy-OR's split is read off its factors: its table (the complaint's is 32 MB)
+        # is never built here
+        split = state_split(cpt, s)
         if split is not None:
             log_b, vectors = split
             return ("fold", log_b, self._unit_vector(dict(zip(cpt.parents, vectors, strict=True))))
         # a two-state table's other row is 1 - row exactly as built (finding_cpt): split
         # it, not 1 - row, whose rounding would hide the product form
-        other = rank_one(cpt.values[1 - s] if len(cpt.states) == 2 else 1.0 - row)
+        two = len(cpt.states) == 2
+        other = state_split(cpt, 1 - s) if two else rank_one(1.0 - cpt.values[s])
         if other is not None:
             log_b, vectors = other
             per_cause = dict(zip(cpt.parents, vectors, strict=True))
@@ -580,6 +592,7 @@ class NoisyOrEngine:
                 before = before.copy()
                 before[lo:hi] = q[lo:hi]
             return ("expand", [1.0, -b], [np.ones(self.n_xs), q], coefs, vecs)
+        row = cpt.row(s)
         cells = np.argwhere(row > 0.0)
         if len(cells) > MAX_GENERAL_TERMS:
             return ("decline",)
@@ -704,6 +717,8 @@ class NoisyOrEngine:
         with self._lock:
             self._last = (key, out)
             self.stats[out.path if out is not None else "stable"] += 1
+            if out is not None and out.signed_runs:
+                self.stats["fired_signed"] += 1
         return out
 
     def _compute(self, evidence: Mapping[str, str], force: str | None = None) -> _Solved | None:
@@ -766,9 +781,11 @@ class NoisyOrEngine:
         counts0 = np.array(exp_count, dtype=np.int64)
         split_work = self._split_work(touch, counts0)
         signed_fits = combos <= MAX_COMBOS and split_work <= self._budget
-        sweeps = self._sweeps(exp_keys)
+        sweeps, plain = self._sweep_plans(exp_keys)
+        if plain is not None and plain.work > self._fired_budget and force != "fired":
+            plain = None
         if sweeps is not None and sweeps.work > self._fired_budget and force != "fired":
-            sweeps = None
+            sweeps, plain = plain, None
         if not signed_fits and sweeps is None:
             return None
         # the sweep first when it costs about as much: the signed sum may still trip the guard
@@ -796,19 +813,22 @@ class NoisyOrEngine:
 
         if fired_first:
             assert sweeps is not None
-            return self._fired(sweeps, common, d, log_scaled)
+            return self._fired(sweeps, common, d, log_scaled, plain)
+
+        depth = self._depth + len(exp_start)
+        # the guard, ``2 kappa depth eps <= TOLERANCE``: the kernel checks it before the
+        # posteriors, so a sum that trips it costs about a third of one that passes
+        max_kappa = TOLERANCE / (2.0 * depth * EPS)
 
         def run(starts: Any, counts: Any) -> tuple[Any, ...]:
             return quickscore_split(  # type: ignore[no-any-return]
-                *common, d, self._term_v, self._term_c, starts, counts, touch
+                *common, d, self._term_v, self._term_c, starts, counts, touch, max_kappa
             )
 
-        total, size, joint, hub_share, row_share = run(starts, counts)
-        depth = self._depth + len(exp_start)
-        ok = total > 0.0 and 2.0 * (size / total) * depth * EPS <= TOLERANCE
+        total, size, joint, hub_share, row_share, ok = run(starts, counts)
         if not ok and sweeps is not None:
             # the stable path: the same sum over fired sets, without signs
-            found = self._fired(sweeps, common, d, log_scaled)
+            found = self._fired(sweeps, common, d, log_scaled, plain)
             if found is not None:
                 return found
         if not ok and len(exp_start) > 1:
@@ -816,9 +836,10 @@ class NoisyOrEngine:
             # one at a time) by their telescoped form, while the work stays in the budget
             kappas = []
             for i in range(len(exp_start)):
+                # P(e) and its size only (``max_kappa`` -1: no posteriors)
                 t1, s1 = quickscore_split(
                     *common, d, self._term_v, self._term_c, starts[i : i + 1],
-                    counts[i : i + 1], touch[:, i : i + 1],
+                    counts[i : i + 1], touch[:, i : i + 1], -1.0,
                 )[:2]  # fmt: skip
                 kappas.append(s1 / t1 if t1 > 0.0 else math.inf)
             order = sorted(range(len(exp_start)), key=lambda i: -kappas[i])
@@ -836,8 +857,7 @@ class NoisyOrEngine:
                 estimate /= kappas[i]
                 changed = True
             if changed:
-                total, size, joint, hub_share, row_share = run(new_starts, new_counts)
-                ok = total > 0.0 and 2.0 * (size / total) * depth * EPS <= TOLERANCE
+                total, size, joint, hub_share, row_share, ok = run(new_starts, new_counts)
                 if ok:
                     self.stats["telescoped"] += 1
         if ok:
@@ -858,18 +878,68 @@ class NoisyOrEngine:
         log_p = math.log(total) + log_scale + log2_scale * math.log(2.0)
         return _Solved(log_p, joint / total, hub_share / total, row_share / total)
 
-    def _sweeps(self, keys: Sequence[tuple[str, int]]) -> Sweeps | None:
-        """The fired-set sweep's runs for these expanded finding states, or ``None``."""
+    def _sweeps(
+        self, keys: Sequence[tuple[str, int]], signed: tuple[str, int] | None = None
+    ) -> Sweeps | None:
+        """The fired-set sweep's runs for these expanded finding states, or ``None``.
+
+        ``signed``: one noisy-OR ``yes`` among them taken as its two signed Quickscore
+        terms (``1`` and ``-b Q``: two runs) instead of a bit.
+        """
         forms = [self._fired_src[k] for k in keys]
         if any(f is None for f in forms):
             return None
+        if signed is not None:
+            entry = self._entry_src[signed]
+            forms[list(keys).index(signed)] = [(1.0, None, None), (entry[1][1], entry[2][1], None)]
         return plan_runs(forms, self._layout, self._bit_hits)  # type: ignore[arg-type]
 
+    def _sweep_plans(self, keys: Sequence[tuple[str, int]]) -> tuple[Sweeps | None, Sweeps | None]:
+        """The sweep to try first, and the sweep with every bit to fall back on (or ``None``).
+
+        A bit on every unit (the presenting complaint's) makes every unit's operator
+        carry the message; without it, a unit no other bit touches is one number per row
+        (the kernel multiplies those out). So the finding whose bit touches the most
+        units is taken as two signed runs, which cancel only by about
+        ``1 / P(it | the rest)``, which ``_fired``'s guard measures; when the guard
+        trips, the sweep with every bit answers. Without such a finding, or when the
+        signed runs are estimated dearer, the plain sweep only.
+        """
+        plain = self._sweeps(keys)
+        if plain is None:
+            return None, None
+        noisy = [k for k in keys if len(self._entry_src[k]) > 3]
+        if not noisy:
+            return plain, None
+        widest = max(noisy, key=lambda k: int(self._hits_of(k).sum()))
+        if 2 * int(self._hits_of(widest).sum()) < len(self.plan.units):
+            return plain, None
+        signed = self._sweeps(keys, widest)
+        if signed is None or signed.work > plain.work:
+            return plain, None
+        return signed, plain
+
+    def _hits_of(self, key: tuple[str, int]) -> Any:
+        """The units the bit of a noisy-OR ``yes`` touches (a boolean per unit)."""
+        form = self._fired_src[key]
+        assert form is not None and form[0][2] is not None
+        return self._bit_hits[id(form[0][2])]
+
     def _fired(
-        self, sweeps: Sweeps, common: tuple[Any, ...], d: Array, log_scale: float
+        self,
+        sweeps: Sweeps,
+        common: tuple[Any, ...],
+        d: Array,
+        log_scale: float,
+        fallback: Sweeps | None = None,
     ) -> _Solved | None:
-        """The fired-set sweep (``model.inference.fired``): no signs, so no cancellation."""
-        total = 0.0
+        """The fired-set sweep (``model.inference.fired``): no cancellation but its runs' signs.
+
+        Runs with a negative coefficient (``_sweep_plans``) make ``kappa``, the sum of
+        the runs' absolute values over ``P(e)``, exceed one, and the guard counts it as
+        for the signed Quickscore; when it trips, ``fallback`` (no signs) answers.
+        """
+        total = size = 0.0
         joint, hub_share = np.zeros(self.n_xs), np.zeros(self._n_hub)
         row_share = np.zeros(self.plan.n_rows)
         worst = 0.0
@@ -882,17 +952,22 @@ class NoisyOrEngine:
                 common, dv, bits, self._unit_bounds, sizes, self._sweep_order, self._bit_hits
             )
             total += coef * t
+            size += abs(coef) * t
             joint += coef * j
             hub_share += coef * hs
             row_share += coef * rs
             worst = max([worst, *(b.cond + 4 * len(bits) for b in bits)])
-        # every number is a sum of products of non-negative ones: a relative error of
-        # (roundings along a product) x eps, plus ``fire = 1 - stay``'s own rounding
+        # every number of a run is a sum of products of non-negative ones: a relative
+        # error of (roundings along a product) x eps, plus ``fire = 1 - stay``'s own
+        # rounding; the runs' signs multiply it by kappa (exactly one without signs)
         depth = self._depth + len(self.plan.units) * worst
-        if not total > 0.0 or 2.0 * depth * EPS > TOLERANCE:
+        if not total > 0.0 or 2.0 * depth * EPS * (size / total) > TOLERANCE:
+            if fallback is not None:
+                return self._fired(fallback, common, d, log_scale)
             return None
         log_p = math.log(total) + log_scale
-        return _Solved(log_p, joint / total, hub_share / total, row_share / total, "fired")
+        signed = fallback is not None
+        return _Solved(log_p, joint / total, hub_share / total, row_share / total, "fired", signed)
 
     def _t_flat_given(self, seen: tuple[tuple[str, int], ...]) -> Array:
         """The unit tables with observed private risk factors clamped (memoised)."""

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from model.inference.enumeration import dependent_groups, joint_table, rank_one
+from model.inference.enumeration import dependent_groups, joint_table, state_split
 from model.inference.network_tables import cpts_for
 from model.inference.tables import CPT, Array
 from model.priors.spec import ModelSpec
@@ -127,7 +127,7 @@ class QuickscoreKernel:
         unit_index = {c: u for u, unit in enumerate(units) for c in unit.causes}
         for i, fid in enumerate(self.findings):
             cpt = cpts[fid]
-            split = rank_one(cpt.values[0])
+            split = state_split(cpt, 0)
             assert split is not None  # checked by build
             self.log_b[i], vectors = split
             for parent, vector in zip(cpt.parents, vectors, strict=True):
@@ -149,7 +149,7 @@ class QuickscoreKernel:
         causes = {c.variable.id for c in spec.causes}
         for finding in spec.findings:
             cpt = cpts[finding.variable.id]
-            split = rank_one(cpt.values[0])
+            split = state_split(cpt, 0)
             if split is None or any(cause not in causes for cause in cpt.parents):
                 return None
             if len(cpt.states) != 2 or min(float(v.min()) for v in split[1]) <= 0.0:

@@ -7,9 +7,10 @@ layout, where the last parent changes fastest.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import cached_property, reduce
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,9 +33,116 @@ class CPT:
         """The table as pgmpy wants it: ``(card, prod(parent_cards))``."""
         return self.values.reshape(len(self.states), -1)
 
+    def row(self, state: int) -> Array:
+        """``values[state]``: P(state | parents) over the parents' configurations."""
+        out: Array = self.values[state]
+        return out
+
     def __repr__(self) -> str:
         given = f" | {', '.join(self.parents)}" if self.parents else ""
         return f"P({self.variable}:{len(self.states)}{given})"
+
+
+class NoisyOrCPT(CPT):
+    """A leaky noisy-OR table kept as its factors, ``P(no | x) = (1 - leak) prod_i q_i(x_i)``.
+
+    ``values`` (the full table) is built on first access only and then kept: the
+    presenting complaint's over all 20 causes is 32 MB, and the engines that read the
+    factors (``split``) never build it; ``row`` builds one state without keeping it.
+
+    >>> t = NoisyOrCPT("f", ("no", "yes"), ("a", "b"), 0.1, (np.array([1.0, 0.5]), np.ones(2)))
+    >>> t.row(1).round(3).tolist(), "values" in t.__dict__
+    ([[0.1, 0.1], [0.55, 0.55]], False)
+    >>> yes = t.row(1)
+    >>> bool(np.array_equal(t.values[1], yes)), "values" in t.__dict__
+    (True, True)
+    """
+
+    leak: float
+    inhibitors: tuple[Array, ...]
+
+    def __init__(
+        self,
+        variable: str,
+        states: tuple[str, ...],
+        parents: tuple[str, ...],
+        leak: float,
+        inhibitors: tuple[Array, ...],
+    ) -> None:
+        for name, value in (
+            ("variable", variable),
+            ("states", states),
+            ("parents", parents),
+            ("leak", leak),
+            ("inhibitors", inhibitors),
+        ):
+            object.__setattr__(self, name, value)
+
+    @cached_property
+    def values(self) -> Array:
+        """The full table, shape ``(2, *parent_cards)`` (built once, on first access)."""
+        # filled in place, the last parent's outer product written straight into the
+        # table: about two passes, and little beyond the table itself (one factor at a
+        # time through temporaries peaked at 89 MB for the complaint's 32 MB)
+        values = np.empty((2, *(len(q) for q in self.inhibitors)))
+        self._fill_no(values[0])
+        np.subtract(1.0, values[0], out=values[1])
+        return values
+
+    def row(self, state: int) -> Array:
+        """One state's table, without building (or keeping) the whole."""
+        if "values" in self.__dict__:
+            kept: Array = self.values[state]
+            return kept
+        out: Array = np.empty(tuple(len(q) for q in self.inhibitors))
+        self._fill_no(out)
+        if state == 1:
+            np.subtract(1.0, out, out=out)
+        return out
+
+    def _fill_no(self, out: Array) -> None:
+        q = self.inhibitors
+        if q:
+            head = reduce(np.multiply.outer, q[:-1], np.array(1.0 - self.leak))
+            np.multiply.outer(head, q[-1], out=out)
+        else:
+            out[...] = 1.0 - self.leak
+
+    def split(self, state: int) -> tuple[float, list[Array]] | None:
+        """``rank_one(row(state))`` read off the factors: ``(log_base, vectors)`` or ``None``.
+
+        ``no`` is ``exp(log_base) * outer(q_i / q_i[0])``; ``yes``, ``1 - (1 - leak) prod_i
+        q_i``, is such a product only when at most one parent moves it (every other
+        ``q_i`` all ones): then it is that parent's vector (a one-parent finding always).
+        """
+        if state == 1:
+            moving = [i for i, v in enumerate(self.inhibitors) if bool((v != 1.0).any())]
+            if len(moving) > 1:
+                return None
+            vectors = [np.ones(len(v)) for v in self.inhibitors]
+            if not moving:
+                return (math.log(self.leak), vectors) if self.leak > 0.0 else None
+            j = moving[0]
+            yes = 1.0 - (1.0 - self.leak) * self.inhibitors[j]
+            if yes[0] <= 0.0:
+                return None
+            vectors[j] = yes / yes[0]
+            return math.log(float(yes[0])), vectors
+        base = (1.0 - self.leak) * math.prod(float(v[0]) for v in self.inhibitors)
+        if base <= 0.0:
+            return None
+        return math.log(base), [v / v[0] for v in self.inhibitors]
+
+    def same_factors(self, other: CPT) -> bool:
+        """Whether ``other`` is the same noisy-OR (then the tables are equal too)."""
+        return (
+            isinstance(other, NoisyOrCPT)
+            and (self.states, self.parents, self.leak) == (other.states, other.parents, other.leak)
+            and len(self.inhibitors) == len(other.inhibitors)
+            and all(
+                np.array_equal(a, b) for a, b in zip(self.inhibitors, other.inhibitors, strict=True)
+            )
+        )
 
 
 def logit(p: Array | float, eps: float = 0.0) -> Array:
@@ -125,26 +233,23 @@ def _inhibitors(
     return out
 
 
-def finding_cpt(finding: Finding, cards: dict[str, int], states: dict[str, tuple[str, ...]]) -> CPT:
+def finding_cpt(
+    finding: Finding, cards: dict[str, int], states: dict[str, tuple[str, ...]]
+) -> NoisyOrCPT:
     """Leaky noisy-OR (noisy-MAX for graded causes) of the linked causes.
 
     P(no | causes) = (1 - leak) * prod_i q_i(state_i), with q_i = (1 - p_i) / (1 - leak)
-    for a linked state and 1 for the cause's reference state.
+    for a linked state and 1 for the cause's reference state. Kept as those factors
+    (``NoisyOrCPT``): the full table is built only for whoever reads ``values``.
     """
-    parents = finding.parents
-    # filled in place, the last parent's outer product written straight into the table:
-    # about two passes, and little beyond the table itself (the complaint's over 20
-    # parents is 32 MB; one factor at a time through temporaries peaked at 89 MB)
-    values = np.empty((2, *(cards[p] for p in parents)))
-    p_no = values[0]
-    inhibitors = list(_inhibitors(finding, cards, states).values())
-    if inhibitors:
-        head = reduce(np.multiply.outer, inhibitors[:-1], np.array(1.0 - finding.leak.value))
-        np.multiply.outer(head, inhibitors[-1], out=p_no)
-    else:
-        p_no[...] = 1.0 - finding.leak.value
-    np.subtract(1.0, p_no, out=values[1])
-    return CPT(finding.variable.id, finding.variable.states, parents, values)
+    inhibitors = tuple(_inhibitors(finding, cards, states).values())
+    return NoisyOrCPT(
+        finding.variable.id,
+        finding.variable.states,
+        finding.parents,
+        float(finding.leak.value),
+        inhibitors,
+    )
 
 
 def noisy_or_chain(

@@ -409,10 +409,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemError as err:
         # A signal handler that raises while compiled (numba) code runs comes back
         # wrapped, "returned a result with an exception set", with the signal's
-        # exception as its cause: unwrap it so Ctrl-C and SIGTERM stay clean exits.
-        if not isinstance(err.__cause__, (KeyboardInterrupt, Terminated)):
+        # exception as its cause, once per layer it crosses (twice when it lands while
+        # numba loads a cached kernel): unwrap it so Ctrl-C and SIGTERM stay clean exits.
+        cause = err.__cause__
+        while isinstance(cause, SystemError):
+            cause = cause.__cause__
+        if not isinstance(cause, (KeyboardInterrupt, Terminated)):
             raise
-        return _stopped(err.__cause__)
+        return _stopped(cause)
     except (KeyboardInterrupt, Terminated) as err:
         return _stopped(err)
     except PriorsError as err:

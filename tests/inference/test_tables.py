@@ -8,7 +8,9 @@ from brute import brute_force
 
 from model import DiagnosticModel
 from model.inference.engines import EngineName
+from model.inference.enumeration import rank_one, state_split
 from model.inference.network_tables import all_cpts
+from model.inference.tables import NoisyOrCPT
 
 
 @pytest.mark.parametrize(
@@ -46,3 +48,30 @@ def test_graded_odds_ratio_shifts_every_grade_up(model: DiagnosticModel) -> None
     assert np.all(
         np.cumsum(old[::-1], axis=0)[::-1][1:] >= np.cumsum(young[::-1], axis=0)[::-1][1:] - 1e-12
     )
+
+
+def test_a_noisy_or_table_read_off_its_factors_equals_its_table(model: DiagnosticModel) -> None:
+    """``row`` and ``split`` give what the full table gives, without building it."""
+    found = [c for c in all_cpts(model.spec) if isinstance(c, NoisyOrCPT)]
+    assert "calf_pain_presentation" in {c.variable for c in found}
+    no_links = NoisyOrCPT("f", ("no", "yes"), ("a", "b"), 0.25, (np.ones(2), np.ones(3)))
+    cut = NoisyOrCPT("g", ("no", "yes"), ("a",), 0.1, (np.array([0.0, 0.5]),))
+    one = NoisyOrCPT("h", ("no", "yes"), ("a", "b"), 0.0, (np.ones(2), np.array([1.0, 0.3])))
+    two = NoisyOrCPT("k", ("no", "yes"), ("a", "b"), 0.1, (np.array([1.0, 0.2]),) * 2)
+    for cpt in [*found, no_links, cut, one, two]:
+        rows = [cpt.row(s) for s in (0, 1)]
+        assert "values" not in cpt.__dict__, cpt
+        splits = [state_split(cpt, s) for s in (0, 1)]
+        for s in (0, 1):
+            np.testing.assert_array_equal(rows[s], cpt.values[s], err_msg=repr(cpt))
+            want = rank_one(cpt.values[s])
+            assert (splits[s] is None) == (want is None), (cpt, s)
+            if want is not None and splits[s] is not None:
+                log_b, vectors = splits[s]  # type: ignore[misc]
+                assert log_b == pytest.approx(want[0], abs=1e-14)
+                for got, ref in zip(vectors, want[1], strict=True):
+                    np.testing.assert_allclose(got, ref, rtol=1e-14, atol=0)
+    assert state_split(no_links, 1) is not None and state_split(cut, 0) is None
+    assert state_split(one, 1) is None and state_split(two, 1) is None  # yes at the reference: 0
+    same = NoisyOrCPT("f", ("no", "yes"), ("a", "b"), 0.25, (np.ones(2), np.ones(3)))
+    assert no_links.same_factors(same) and not no_links.same_factors(cut)
