@@ -396,6 +396,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _signal_cause(err: SystemError) -> KeyboardInterrupt | Terminated | None:
+    """The signal's exception under a chain of SystemErrors, or None if there is none.
+
+    numba wraps the exception once for each compiled frame it passes through, so the signal
+    can sit more than one cause down.
+
+    >>> inner = SystemError("returned a result with an exception set")
+    >>> inner.__cause__ = Terminated()
+    >>> outer = SystemError("returned a result with an exception set")
+    >>> outer.__cause__ = inner
+    >>> type(_signal_cause(outer)).__name__
+    'Terminated'
+    >>> _signal_cause(SystemError("unrelated")) is None
+    True
+    """
+    cause = err.__cause__
+    while isinstance(cause, SystemError):
+        cause = cause.__cause__
+    return cause if isinstance(cause, (KeyboardInterrupt, Terminated)) else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
@@ -410,9 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A signal handler that raises while compiled (numba) code runs comes back
         # wrapped, "returned a result with an exception set", with the signal's
         # exception as its cause: unwrap it so Ctrl-C and SIGTERM stay clean exits.
-        if not isinstance(err.__cause__, (KeyboardInterrupt, Terminated)):
+        stop = _signal_cause(err)
+        if stop is None:
             raise
-        return _stopped(err.__cause__)
+        return _stopped(stop)
     except (KeyboardInterrupt, Terminated) as err:
         return _stopped(err)
     except PriorsError as err:
