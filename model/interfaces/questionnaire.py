@@ -46,6 +46,7 @@ WHAT_HAPPENED = (
     "morning_heel_pain",
     "foot_cold_or_numb_when_running",
     "not_improving",
+    "pain_in_calf_muscle",
     "local_muscle_tenderness",
     "achilles_tenderness",
     "gap_in_tendon",

@@ -55,7 +55,10 @@ def test_interview_reaches_the_vignettes_triage(model: DiagnosticModel, vid: str
     assert stop in text, text[-2000:]
     assert f"TRIAGE: {level.upper()} " in text
     assert "Traceback" not in text
-    assert 0 < asked < 34
+    # It settles before every question is asked (the bound was 34, all the questions there were
+    # when this test was written; the vocabulary has grown since).
+    questions = sum(v.kind in ("finding", "risk_factor") for v in model.variables.values())
+    assert 0 < asked < questions
 
 
 def run_piped(model: DiagnosticModel, answers: str) -> str:
