@@ -177,6 +177,31 @@ def quickscore(
     return total, size, joint, hub_share, row_share
 
 
+@njit(cache=True, inline="always")
+def _decode_combo(
+    combo, exp_count, exp_start, term_c, stride, g_off, choice, idx
+):  # pragma: no cover - compiled
+    """One combination of ``quickscore_split``'s signed sum: its coefficient.
+
+    Fills ``choice`` (each expanded finding's term) and ``idx`` (each component's row of
+    ``g``); ``idx`` is left as it was when the coefficient is zero (the caller skips it).
+    """
+    rest = combo
+    coef = 1.0
+    for i in range(exp_start.shape[0]):
+        choice[i] = rest % exp_count[i]
+        rest //= exp_count[i]
+        coef *= term_c[exp_start[i] + choice[i]]
+    if coef == 0.0:
+        return coef
+    for k in range(idx.shape[0]):
+        c = 0
+        for i in range(exp_start.shape[0]):
+            c += choice[i] * stride[k, i]
+        idx[k] = g_off[k] + c
+    return coef
+
+
 # -- double-double arithmetic (about 106 bits): the guard's second tier ---------------------
 
 SPLIT = 134217729.0  # 2^27 + 1, Dekker's splitter
@@ -554,19 +579,9 @@ def quickscore_split(
     total = 0.0
     size = 0.0
     for combo in range(n_combos):
-        rest = combo
-        coef = 1.0
-        for i in range(n_exp):
-            choice[i] = rest % exp_count[i]
-            rest //= exp_count[i]
-            coef *= term_c[exp_start[i] + choice[i]]
+        coef = _decode_combo(combo, exp_count, exp_start, term_c, stride, g_off, choice, idx)
         if coef == 0.0:
             continue
-        for k in range(n_comp):
-            c = 0
-            for i in range(n_exp):
-                c += choice[i] * stride[k, i]
-            idx[k] = g_off[k] + c
         term_abs = 0.0
         for h in range(n_hub):
             if w_hub[h] == 0.0:
@@ -583,19 +598,9 @@ def quickscore_split(
     total = 0.0
     size = 0.0
     for combo in range(n_combos):
-        rest = combo
-        coef = 1.0
-        for i in range(n_exp):
-            choice[i] = rest % exp_count[i]
-            rest //= exp_count[i]
-            coef *= term_c[exp_start[i] + choice[i]]
+        coef = _decode_combo(combo, exp_count, exp_start, term_c, stride, g_off, choice, idx)
         if coef == 0.0:
             continue
-        for k in range(n_comp):
-            c = 0
-            for i in range(n_exp):
-                c += choice[i] * stride[k, i]
-            idx[k] = g_off[k] + c
         term_abs = 0.0
         for h in range(n_hub):
             if w_hub[h] == 0.0:
