@@ -180,6 +180,9 @@ def test_interrupted_batch_leaves_nothing(
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell that starts the tests in the background ignores SIGINT, the child
+        # inherits that, and Python then installs no Ctrl-C handler: give it the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not any(out.iterdir()) and time.monotonic() < deadline:  # wait for the temporary
