@@ -35,7 +35,14 @@ CONTRACT_RED_FLAGS: list[tuple[dict[str, str], Level]] = [
     ({"dark_urine": "yes"}, "urgent"),
     ({"foot_drop": "yes"}, "urgent"),
 ]
-IDS = ["+".join(w) for w, _ in CONTRACT_RED_FLAGS]
+# The model's own flags beyond the contract's table: two signs of compartment syndrome
+# together (ulmer2002), each an emergency.
+MODEL_RED_FLAGS: list[tuple[dict[str, str], Level]] = [
+    ({"pain_on_passive_stretch": "yes", "numbness_tingling": "yes"}, "emergency"),
+    ({"pain_on_passive_stretch": "yes", "foot_drop": "yes"}, "emergency"),
+]
+RED_FLAGS = CONTRACT_RED_FLAGS + MODEL_RED_FLAGS
+IDS = ["+".join(w) for w, _ in RED_FLAGS]
 PAIRS_PER_FLAG = 150
 CONTRADICTING = ("RICE", "foam roll", "Foam roll", "massage the knots", "stretch the calf")
 NO_STRETCH_OR_MASSAGE = ("foam roll", "Foam roll", "massage the knots", "stretch")
@@ -70,7 +77,7 @@ def cases(model: DiagnosticModel, when: dict[str, str], seed: int) -> list[dict[
     return [dict(when), *({**when, v: s} for v, s in singles), *pairs]
 
 
-@pytest.mark.parametrize(("when", "floor"), CONTRACT_RED_FLAGS, ids=IDS)
+@pytest.mark.parametrize(("when", "floor"), RED_FLAGS, ids=IDS)
 def test_no_further_answer_lowers_a_red_flag(
     model: DiagnosticModel, when: dict[str, str], floor: Level
 ) -> None:
@@ -210,6 +217,14 @@ def test_a_suspected_clot_gets_no_rice_massage_or_compression(model: DiagnosticM
         assert key is None or not (tags.get(key, frozenset()) & {"massage", "compression"})
 
 
+@pytest.mark.parametrize(("when", "floor"), RED_FLAGS, ids=IDS)
+def test_advice_is_never_shown_twice(model: DiagnosticModel, when: dict[str, str], floor: Level) -> None:
+    """A flag and a rule that give the same line (the tense calf and compartment syndrome) show it once."""
+    for extra in ({}, {"tense_swollen_calf": "yes"}, {"one_leg_swelling": "yes"}):
+        advice = model.diagnose({**when, **extra}, explained=False).triage.advice
+        assert len(advice) == len(set(advice)), advice
+
+
 def test_with_nothing_answered_it_asks_and_advises_nothing(model: DiagnosticModel) -> None:
     t = model.diagnose({}).triage
     assert t.level == "self_care"
@@ -281,14 +296,15 @@ def test_interview_asks_red_flags_first_and_stops_on_an_emergency(model: Diagnos
 def test_interview_keeps_an_urgent_floor(model: DiagnosticModel) -> None:
     """Answer no to the emergency flags, yes to swelling, unknown to everything else."""
     out = io.StringIO()
-    lines = "no\nno\nno\nyes\n" + "u\n" * 60
+    lines = "no\nno\nno\nno\nyes\n" + "u\n" * 60
     evidence = run_interview(model, io.StringIO(lines), out)
     text = out.getvalue()
     asked = [line for line in text.splitlines() if line.startswith("Q")]
-    assert [a.rsplit("[", 1)[1] for a in asked[:4]] == [
+    assert [a.rsplit("[", 1)[1] for a in asked[:5]] == [
         "breathless_or_chest_pain]",
         "cold_pale_foot]",
         "tense_swollen_calf]",
+        "pain_on_passive_stretch]",  # both two-sign emergency flags need it: 'no' drops both
         "one_leg_swelling]",
     ]
     assert evidence["one_leg_swelling"] == "yes"

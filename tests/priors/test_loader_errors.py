@@ -330,7 +330,7 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         "red_flag_twice",
         "triage",
         lambda d: d["red_flag"].append(dict(d["red_flag"][0])),
-        r"red_flag\[11\]\.id: red flag 'breathless_or_chest_pain' is given twice",
+        r"red_flag\[\d+\]\.id: red flag 'breathless_or_chest_pain' is given twice",
     ),
     (
         "unknown_advice_tag",
