@@ -218,7 +218,9 @@ def test_a_suspected_clot_gets_no_rice_massage_or_compression(model: DiagnosticM
 
 
 @pytest.mark.parametrize(("when", "floor"), RED_FLAGS, ids=IDS)
-def test_advice_is_never_shown_twice(model: DiagnosticModel, when: dict[str, str], floor: Level) -> None:
+def test_advice_is_never_shown_twice(
+    model: DiagnosticModel, when: dict[str, str], floor: Level
+) -> None:
     """A flag and a rule that give the same line (the tense calf and compartment syndrome) show it once."""
     for extra in ({}, {"tense_swollen_calf": "yes"}, {"one_leg_swelling": "yes"}):
         advice = model.diagnose({**when, **extra}, explained=False).triage.advice
