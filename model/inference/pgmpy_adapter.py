@@ -97,6 +97,7 @@ class VariableEliminationEngine:
     """Exact posteriors from pgmpy's variable elimination (the reference engine)."""
 
     GROUP = 4  # pgmpy builds the joint over the query variables even with joint=False
+    MAX_JOINT = 2**21  # numbers in that joint (16 MB) up to which one query asks for all
 
     def __init__(self, network: DiscreteBayesianNetwork) -> None:
         self.network = network
@@ -108,9 +109,14 @@ class VariableEliminationEngine:
         out: dict[str, Array] = {}
         free = [v for v in variables if v not in evidence]
         # pgmpy builds the joint over the query variables even with joint=False, which
-        # explodes past about 20 of them: ask in small groups instead.
-        for start in range(0, len(free), self.GROUP):
-            group = free[start : start + self.GROUP]
+        # explodes past about 20 of them: ask in small groups then. When the joint is
+        # small enough, one query is far cheaper: with every finding observed, eliminating
+        # the causes of a 4-cause group takes about 25 s on the shipped model (the findings
+        # tie all causes together), keeping them all in the joint about 1 s.
+        size = math.prod(len(self.states[v]) for v in free)
+        step = len(free) if size <= self.MAX_JOINT else self.GROUP
+        for start in range(0, len(free), max(step, 1)):
+            group = free[start : start + step]
             result = self._ve.query(
                 group, evidence=dict(evidence), joint=False, show_progress=False
             )
