@@ -79,9 +79,9 @@ findings, exponential in the number of causes (each binary cause doubles ``N``).
 ``O(CHUNK_NUMBERS + sum_k |H| |X_k|)`` numbers of working set (a few chunk-sized arrays at
 once: the chunk, a factor's slice, a product beside it; and the blocks), plus the
 ``T_k`` tables and memoised blocks once risk-factor evidence needs them: bounded, whatever
-``N``. At the shipped priors a query's working set is about 8 MB beyond the blocks (two
+``N``. At the shipped priors a query's working set is about 7 MB beyond the blocks (two
 of 6 MB: the DVT component's, without and with risk-factor evidence); the query that sent
-the bench's fast engine to this one peaked at 20 MB with this engine's build
+the bench's fast engine to this one peaked at 22 MB with this engine's build
 (tracemalloc), and at 70 MB when ``W`` (16 MB) was formed whole beside the complaint's
 laid-out table (16 MB more). Beyond ``MAX_CONFIGS = 2**22`` cause configurations (twice
 the shipped work per posterior), or component tables above ``MAX_TABLE`` numbers, the

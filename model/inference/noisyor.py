@@ -94,9 +94,10 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    up to about 1e18.
 4. *The stable method*: ``EnumerationEngine`` while the model has at most
    ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause configurations (0.1-0.3 s at
-   the shipped 21 binary-equivalent causes; about 14 MB beyond this engine's own, measured
+   the shipped 21 binary-equivalent causes; about 15 MB beyond this engine's own, measured
    by tracemalloc: two 6 MB blocks of the DVT component, without and with risk-factor
-   evidence, and a few 2 MB chunks of the configurations), else pgmpy's variable
+   evidence, the complaint's table over one chunk and a few working chunks, 2 MB each, of
+   the configurations), else pgmpy's variable
    elimination. Since the sweep, it answers only evidence beyond the sweep's budget
    (on the shipped model, about eight or more positive findings, or six with
    ``symptom_duration``), evidence whose ``P(e)`` computes to zero (it names the items
