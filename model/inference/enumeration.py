@@ -2,8 +2,8 @@
 
 How it computes
 ---------------
-Every configuration ``x`` of the causes (``N = prod(cause cards)``, 2^13 * 4 = 32,768 for the
-shipped priors) is one cell of a fixed tensor. For evidence ``e``,
+Every configuration ``x`` of the causes (``N = prod(cause cards)``, 2^19 * 4 = 2,097,152 for
+the shipped priors) is one cell of a fixed tensor. For evidence ``e``,
 
 ``W(x) = pi_e(x) * prod_{f observed} P(f = e_f | x)``  and  ``P(e) = sum_x W(x)``,
 
@@ -24,6 +24,30 @@ once per structure), far cheaper than ``T_k``'s ``|H| |R_k| |X_k|`` numbers.
 The block for one pattern of risk-factor evidence is memoised per component (at most
 ``CACHE_NUMBERS`` numbers each), since callers ask about the same person many times.
 
+*Chunks.* ``W`` is never formed whole (at the shipped ``N`` it is 16 MB, and its products
+with the findings' tables made the peak several times that). The configurations are taken a
+chunk at a time, each chunk fixing the first few axes of the tensor (the ``head``; causes
+in ``order``, components smallest first, so the head falls in the small components): the
+fewest axes that leave at most ``CHUNK_NUMBERS`` numbers (2^18, 2 MB) both in the chunk and
+in the hub product beside it. A component inside the head is one column of its block, a
+vector over the hub states multiplied into the hub weights; the rest enter as in the
+unchunked sum, the last one through the matrix product, so the multiply-adds are the same
+and only the last block is re-read per chunk (eight chunks at the shipped ``N``: with one
+BLAS thread, as the bench runs, the eight products measured within 10% of one and whole
+queries as fast as unchunked; with two threads on a loaded two-core machine each product
+pays the threads' hand-off, measured about twice as slow). Each chunk is multiplied by its
+slices of the findings' factors (views of the prepared tables; a noisy-OR over more than a
+chunk's causes, the presenting complaint's over all of them, is kept as its inhibitors'
+product over one chunk's axes, times one number per chunk, ``ProductFactor``) and then
+reduced to its sums: its total, every cause's marginal (the head's causes get the chunk's
+total at their fixed state, the others its halving sums) and the asked findings' weighted
+sums. The sums accumulate with a running log scale: each chunk's are added relative to the
+largest chunk so far, rescaling the running ones when a larger arrives, so none overflows
+and no chunk's share is lost to the scale of another.
+
+Those sums are all that is kept (``Sums``), for the last ``PASS_MEMO`` evidence sets,
+since ``diagnose`` asks for the log-evidence and the marginals of the same set.
+
 *Rebuilding.* ``EnumerationEngine(spec, previous=old)`` updates an engine for a spec with
 the same network and new numbers (``ModelSpec.with_values``; ``DiagnosticModel.with_values``
 does this). It keeps ``old``'s hubs, components and contraction paths, recomputes only the
@@ -38,25 +62,36 @@ product of one factor per cause (``rank_one`` checks this on the table from
 ``model.inference.tables``), so it is folded into the components' blocks before the hub sum and never
 touches ``N`` numbers. A finding observed ``yes`` multiplies ``W`` by its table broadcast
 over its parents: one pass over ``N`` numbers each (small ones are merged first). Both
-forms are prepared when the finding is first observed.
+forms are prepared when the finding is first observed. Cause evidence and the folded
+findings multiply the blocks of small components directly; for a component whose block
+exceeds a quarter chunk (the shipped DVT component: 384 x 2048) they are one more small
+factor of ``W`` instead, so that the block is never copied.
 
-*Marginals.* Cause marginals come from one pass of halving sums over ``W`` (about ``2N``
-additions for all causes); a finding's marginal is one more weighted sum; a risk factor's
-marginal repeats the computation with the factor clamped to each of its states.
+*Marginals.* Cause marginals come from one pass of halving sums over each chunk (about
+``2N`` additions for all causes); a finding's marginal is one more weighted sum per state;
+a risk factor's marginal repeats the computation with the factor clamped to each of its
+states.
 
 Scaling and limits
 ------------------
-Time per posterior is ``O(N * (|H| + F_yes + 3) + sum_k |H| |R_k| |X_k|)`` and memory
-``O(N + sum_k |H| |R_k| |X_k|)`` numbers (the ``T_k`` terms only once risk-factor evidence
-needs them): linear in the findings, exponential in the number
-of causes (each binary cause doubles ``N``). Beyond ``MAX_CONFIGS = 2**22`` cause
-configurations (32 MB per working array), or component tables above ``MAX_TABLE`` numbers,
-the engine falls back to pgmpy's exact variable elimination, so a user who adds causes gets
-a slower answer, never a wrong one or an out-of-memory crash.
+Time per posterior is ``O(N * (|H| + F_yes + 3) + sum_k |H| |R_k| |X_k|)``: linear in the
+findings, exponential in the number of causes (each binary cause doubles ``N``). Memory is
+``O(CHUNK_NUMBERS + sum_k |H| |X_k|)`` numbers of working set (a few chunk-sized arrays at
+once: the chunk, a factor's slice, a product beside it; and the blocks), plus the
+``T_k`` tables and memoised blocks once risk-factor evidence needs them: bounded, whatever
+``N``. At the shipped priors a query's working set is about 7 MB beyond the blocks (two
+of 6 MB: the DVT component's, without and with risk-factor evidence); the query that sent
+the bench's fast engine to this one peaked at 22 MB with this engine's build
+(tracemalloc), and at 70 MB when ``W`` (16 MB) was formed whole beside the complaint's
+laid-out table (16 MB more). Beyond ``MAX_CONFIGS = 2**22`` cause configurations (twice
+the shipped work per posterior), or component tables above ``MAX_TABLE`` numbers, the
+engine falls back to pgmpy's exact variable elimination, so a user who adds causes gets a
+slower answer, never a wrong one or an out-of-memory crash.
 
-Numerics: ``W`` is rescaled to a maximum of one after the prior and every few findings, the
-scale kept as a logarithm, so ``log P(e)`` does not underflow; a true zero stays zero and
-is reported with the evidence items that conflict.
+Numerics: each chunk is rescaled to a maximum of one every few findings, the scale kept as
+a logarithm, and the chunks' sums meet on the running log scale above, so ``log P(e)``
+does not underflow; a true zero stays zero (a chunk adds to the sums only when its total
+is positive) and is reported with the evidence items that conflict.
 
 >>> from model.priors.loader import load_spec
 >>> eng = EnumerationEngine(load_spec())
@@ -88,7 +123,8 @@ if TYPE_CHECKING:
 MAX_CONFIGS = 2**22
 MAX_TABLE = 2**24
 RESCALE_EVERY = 8
-JOINT_MEMO = 2  # joints kept (16 MB each at 2^21 cause configurations)
+CHUNK_NUMBERS = 2**18  # numbers per chunk of W (2 MB) and of the hub product beside it
+PASS_MEMO = 8  # evidence sets whose sums are kept (a few small arrays each)
 CACHE_NUMBERS = 2**21  # per component: memoised risk-factor blocks, 16 MB at most
 EINSUM_AXES = 52  # numpy's einsum names at most 52 axes
 
@@ -115,6 +151,85 @@ class Component:
 
 
 _Groups = list[tuple[list[str], list[str]]]
+
+
+@dataclass(frozen=True, eq=False)
+class ProductFactor:
+    """A finding state too large to lay out: ``base * prod_c q_c(x_c)``, or one minus it.
+
+    A noisy-OR row over many causes (the presenting complaint's covers all of them:
+    ``N`` numbers) is kept as its inhibitors: those on the first ``lead`` axes (fixed in
+    each chunk) as vectors, the rest as their product over one chunk's axes (``tail``, at
+    most a chunk's numbers, the same for every chunk). A chunk of it is then ``tail``
+    times one number, or one minus that: two passes (``chunk``).
+
+    >>> f = ProductFactor.of(0.5, (np.array([1.0, 0.5]), np.array([1.0, 0.2])), (0, 2), True, 3, 1)
+    >>> f.tail.shape, f.chunk((1,)).round(3).tolist()
+    ((1, 2), [[0.75, 0.95]])
+    """
+
+    base: float
+    head: tuple[tuple[int, Array], ...]  # (axis, inhibitor) on the fixed axes
+    tail: Array
+    complement: bool
+    lead: int  # the axes a chunk fixes (the engine's chunking it was laid out for)
+
+    @classmethod
+    def of(
+        cls,
+        base: float,
+        vectors: Sequence[Array],
+        axes: Sequence[int],
+        complement: bool,
+        ndim: int,
+        lead: int,
+    ) -> ProductFactor:
+        """From the inhibitors (``axes``: theirs in the engine's order, increasing)."""
+        head = tuple((a, v) for a, v in zip(axes, vectors, strict=True) if a < lead)
+        rest = [(a, v) for a, v in zip(axes, vectors, strict=True) if a >= lead]
+        shape = [1] * (ndim - lead)
+        for a, v in rest:
+            shape[a - lead] = len(v)
+        tail = reduce(np.multiply.outer, [v for _, v in rest], np.array(1.0)).reshape(shape)
+        return cls(base, head, np.ascontiguousarray(tail, dtype=float), complement, lead)
+
+    def chunk(self, head: tuple[int, ...]) -> Array:
+        """The factor over the configurations that start with ``head``, broadcastable."""
+        scale = self.base * math.prod(float(v[head[a]]) for a, v in self.head)
+        out: Array = np.multiply(self.tail, scale)
+        if self.complement:
+            np.subtract(1.0, out, out=out)
+        return out
+
+
+Factor = Array | ProductFactor
+
+
+def chunk_of(factor: Factor, head: tuple[int, ...]) -> Array:
+    """A finding's factor over the configurations that start with ``head`` (a view if laid out).
+
+    >>> chunk_of(np.arange(6.0).reshape(2, 1, 3), (1, 0)).tolist()
+    [3.0, 4.0, 5.0]
+    """
+    if isinstance(factor, ProductFactor):
+        return factor.chunk(head)
+    index = tuple(0 if factor.shape[i] == 1 else h for i, h in enumerate(head))
+    out: Array = factor[index]
+    return out
+
+
+@dataclass(frozen=True)
+class Sums:
+    """One evidence set's sums over ``W``, each scaled by ``exp(-log_scale)``.
+
+    ``total`` is ``P(e)``'s; ``causes`` every cause's unnormalised marginal (in the
+    engine's order); ``findings`` the finding states' ``sum_x W(x) P(f = k | x)``.
+    """
+
+    log_scale: float
+    total: float
+    causes: list[Array]
+    findings: dict[str, Array]
 
 
 def _prod(values: Sequence[int]) -> int:
@@ -193,6 +308,10 @@ class EnumerationEngine:
         The validated model.
     max_configs, max_table
         Size limits beyond which queries go to pgmpy's variable elimination instead.
+    previous
+        An engine of the same network to update (``ModelSpec.with_values``).
+    chunk_numbers
+        The working set: numbers of ``W`` (and of the hub product beside it) per chunk.
     """
 
     def __init__(
@@ -201,6 +320,7 @@ class EnumerationEngine:
         max_configs: int = MAX_CONFIGS,
         max_table: int = MAX_TABLE,
         previous: EnumerationEngine | None = None,
+        chunk_numbers: int = CHUNK_NUMBERS,
     ) -> None:
         self.spec = spec
         self._limits = (max_configs, max_table)
@@ -229,7 +349,7 @@ class EnumerationEngine:
         if self.too_large:
             return
         self._lock = threading.Lock()
-        self._joints: dict[tuple[tuple[str, str], ...], tuple[Array, float]] = {}
+        self._sums: dict[tuple[tuple[str, str], ...], Sums] = {}
         self._blocks: list[dict[tuple[tuple[int, int], ...], Array]] = []
         if previous is None:
             self._paths = [self._base_path(members, rfs) for members, rfs in self._groups]
@@ -239,11 +359,15 @@ class EnumerationEngine:
             self._blocks.append(cache)
         self.order = [c for comp in self.components for c in comp.causes]
         self.shape = tuple(len(self.states[c]) for c in self.order)
-        self._split = len(self.shape) // 2
+        self._spans: list[tuple[int, int]] = []  # each component's axes in ``order``
+        for comp in self.components:
+            start = self._spans[-1][1] if self._spans else 0
+            self._spans.append((start, start + len(comp.causes)))
+        self._lead = self._chunk_lead(chunk_numbers)
         placed = {*self.hubs, *(r for comp in self.components for r in comp.risk_factors)}
         self._orphans = [r for r in self.risk_factors if r not in placed]  # no children
         # each finding's broadcast table and noisy-OR split, prepared on first use
-        self._findings: dict[tuple[str, int], Array] = {}
+        self._findings: dict[tuple[str, int], Factor] = {}
         self._rank_one: dict[str, tuple[float, dict[str, Array]] | None] = {}
         if previous is not None:
             self._keep_findings(previous)
@@ -311,13 +435,14 @@ class EnumerationEngine:
     def _keep_findings(self, previous: EnumerationEngine) -> None:
         """Take over ``previous``'s prepared findings whose tables are unchanged."""
         for (f, k), factor in list(previous._findings.items()):
-            if self._cpts[f] is previous._cpts[f]:
+            laid_for = factor.lead if isinstance(factor, ProductFactor) else self._lead
+            if self._cpts[f] is previous._cpts[f] and laid_for == self._lead:
                 self._findings[(f, k)] = factor
         for f, split in list(previous._rank_one.items()):
             if self._cpts[f] is previous._cpts[f]:
                 self._rank_one[f] = split
 
-    def _factor(self, f: str, k: int) -> Array:
+    def _factor(self, f: str, k: int) -> Factor:
         """State ``k`` of the finding's table laid out to broadcast over ``W`` (prepared once).
 
         Prepared per state: a many-parent table (the complaint's covers every cause) is
@@ -378,13 +503,31 @@ class EnumerationEngine:
         out: Array = np.einsum(*ops, optimize=self._paths[k])
         return np.ascontiguousarray(out.reshape(self._n_hub, -1), dtype=float)
 
-    def _finding_factor(self, cpt: CPT, k: int) -> Array:
-        """State ``k`` of the finding's table laid out to broadcast over the configuration tensor."""
+    def _finding_factor(self, cpt: CPT, k: int) -> Factor:
+        """State ``k`` of the finding's table laid out to broadcast over the configuration tensor.
+
+        Past a chunk's cells it is not copied: a noisy-OR stays its inhibitors
+        (``ProductFactor``, its chunks written out on use), any other table a view of its
+        own values.
+        """
         src = list(cpt.parents)
         dst = [c for c in self.order if c in src]
+        size = _prod([len(self.states[c]) for c in src])
+        if isinstance(cpt, NoisyOrCPT) and size > self._chunk_size:
+            axes = {c: self.order.index(c) for c in src}
+            pairs = sorted(zip(src, cpt.inhibitors, strict=True), key=lambda cv: axes[cv[0]])
+            return ProductFactor.of(
+                1.0 - cpt.leak,
+                [np.asarray(v, dtype=float) for _, v in pairs],
+                [axes[c] for c, _ in pairs],
+                complement=k == 1,
+                ndim=len(self.order),
+                lead=self._lead,
+            )
         values = np.moveaxis(cpt.row(k), [src.index(c) for c in dst], range(len(dst)))
-        shape = [len(self.states[c]) if c in src else 1 for c in self.order]
-        return np.ascontiguousarray(values).reshape(shape)
+        missing = [i for i, c in enumerate(self.order) if c not in src]
+        laid: Array = np.expand_dims(values, tuple(missing))  # a view
+        return laid if size > self._chunk_size else np.ascontiguousarray(laid)
 
     def __repr__(self) -> str:
         if self.too_large:
@@ -410,62 +553,145 @@ class EnumerationEngine:
         vectors = [self._weights(evidence, v) for v in variables]
         return reduce(np.multiply.outer, vectors, np.ones(1)).ravel()
 
-    def _joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
-        """``W`` (scaled, as a tensor in ``self.order``) and the log of its scale.
+    @property
+    def _chunk_size(self) -> int:
+        """Configurations per chunk of ``W`` (those after the ``_lead`` first axes)."""
+        return _prod(self.shape[self._lead :])
 
-        The last ``JOINT_MEMO`` results are kept, so ``diagnose`` (log-evidence and
+    def _chunk_lead(self, budget: int) -> int:
+        """How many leading axes of ``order`` each chunk fixes: the fewest within ``budget``.
+
+        Both a chunk's part of ``W`` and, with two or more components left past the fixed
+        axes, its hub product of all but the last (``_chunk``) must fit. With only the
+        last axis left there is no such product, so a lead always fits.
+        """
+        n_hub = self._n_hub
+        for lead in range(len(self.shape)):
+            size = _prod(self.shape[lead:])
+            parts = [(lo, hi) for lo, hi in self._spans if hi > lead]
+            last = _prod(self.shape[max(lead, parts[-1][0]) :])
+            hub_product = n_hub * (size // last) if len(parts) > 1 else 0
+            if max(size, hub_product) <= budget:
+                return lead
+        return max(0, len(self.shape) - 1)
+
+    def _chunk(self, blocks: Sequence[Array], hub: Array, head: tuple[int, ...]) -> Array:
+        """``W`` before the findings over the configurations that start with ``head``.
+
+        Components inside ``head`` are one column of their block (a vector over the hub
+        states); the one it cuts is sliced; the rest enter whole, as in the unchunked sum.
+        """
+        lead = len(head)
+        vec = hub
+        parts: list[Array] = []
+        for (lo, hi), a in zip(self._spans, blocks, strict=True):
+            if hi <= lead:
+                vec = vec * a[:, int(np.ravel_multi_index(head[lo:hi], self.shape[lo:hi]))]
+            elif lo < lead:
+                index: tuple[slice | int, ...] = (slice(None), *head[lo:])
+                cut = a.reshape(len(a), *self.shape[lo:hi])[index]
+                parts.append(cut.reshape(len(a), -1))
+            else:
+                parts.append(a)
+        if len(parts) == 1:
+            flat: Array = vec @ parts[0]
+        else:
+            acc = parts[0] * vec[:, None]
+            for a in parts[1:-1]:
+                acc = (acc[:, :, None] * a[:, None, :]).reshape(len(vec), -1)
+            flat = acc.T @ parts[-1]
+        return flat.reshape(self.shape[lead:])
+
+    def _evidence_sums(self, evidence: Mapping[str, str], findings: Sequence[str] = ()) -> Sums:
+        """``Sums`` of ``W`` for ``evidence``, with the states of ``findings`` (memoised).
+
+        The last ``PASS_MEMO`` evidence sets are kept, so ``diagnose`` (log-evidence and
         marginals of the answers, then the priors: with a presenting complaint, the
-        complaint alone) computes each joint once.
+        complaint alone) makes one pass over ``W`` for each.
         """
         key = tuple(sorted(evidence.items()))
-        found = self._joints.get(key)
-        if found is not None:
+        found = self._sums.get(key)
+        if found is not None and all(f in found.findings for f in findings):
             return found
-        w, log_scale = self._compute_joint(evidence)
-        w.flags.writeable = False
+        wanted = [*(found.findings if found is not None else ()), *findings]
+        sums = self._compute_sums(evidence, list(dict.fromkeys(wanted)))
         with self._lock:
-            while len(self._joints) >= JOINT_MEMO:
-                del self._joints[next(iter(self._joints))]  # the oldest
-            self._joints[key] = (w, log_scale)
-        return w, log_scale
+            self._sums.pop(key, None)
+            while len(self._sums) >= PASS_MEMO:
+                del self._sums[next(iter(self._sums))]  # the oldest
+            self._sums[key] = sums
+        return sums
 
-    def _compute_joint(self, evidence: Mapping[str, str]) -> tuple[Array, float]:
+    def _compute_sums(self, evidence: Mapping[str, str], findings: Sequence[str]) -> Sums:
+        """One pass over ``W``, a chunk at a time (see the module doc)."""
         hub = self._outer(evidence, self.hubs)
-        cause_vectors, log_scale = self._cause_vectors(evidence)
-        blocks = []
+        cause_vectors, log_base = self._cause_vectors(evidence)
+        blocks: list[Array] = []
+        factors: list[Factor] = []
         for k, comp in enumerate(self.components):
             a = self._block(k, comp, evidence)
-            vectors = [cause_vectors[c] for c in comp.causes if c in cause_vectors]
-            if vectors:
+            if any(c in cause_vectors for c in comp.causes):
                 full = [cause_vectors.get(c, np.ones(len(self.states[c]))) for c in comp.causes]
-                a = a * reduce(np.multiply.outer, full).ravel()
+                vector = reduce(np.multiply.outer, full)
+                if a.size <= self._chunk_size // 4:
+                    a = a * vector.ravel()
+                else:  # a large block is not copied: its causes' factor multiplies W
+                    lo, hi = self._spans[k]
+                    shape = (1,) * lo + vector.shape + (1,) * (len(self.shape) - hi)
+                    factors.append(vector.reshape(shape))
             blocks.append(a)
-        blocks[0] = blocks[0] * hub[:, None]
-        acc = blocks[0]
-        for a in blocks[1:-1]:
-            acc = (acc[:, :, None] * a[:, None, :]).reshape(len(hub), -1)
-        flat = acc.T @ blocks[-1] if len(blocks) > 1 else acc.sum(axis=0)
-        w = np.ascontiguousarray(flat).reshape(self.shape)
         for r in self._orphans:  # a risk factor without children only scales P(e)
             if r in evidence:
                 p = float(self.prevalence[r][self.states[r].index(evidence[r])])
-                w = w * p if p == 0.0 else w
-                log_scale += math.log(p) if p > 0.0 else 0.0
+                hub = hub * p if p == 0.0 else hub
+                log_base += math.log(p) if p > 0.0 else 0.0
         observed = [
             f
             for f in self.findings
             if f in evidence and (evidence[f] != self.states[f][0] or self._split_of(f) is None)
         ]
-        factors = [self._factor(f, self.states[f].index(evidence[f])) for f in observed]
-        for i, factor in enumerate(merge_small(factors, self.n_configs // 4)):
-            if i and i % RESCALE_EVERY == 0:
-                w, log_scale = _rescale(w, log_scale)
-            np.multiply(w, factor, out=w)
-        return w, log_scale
+        factors += [self._factor(f, self.states[f].index(evidence[f])) for f in observed]
+        asked = {f: [self._factor(f, k) for k in range(len(self.states[f]))] for f in findings}
+        lead, tail = self._lead, self.shape[self._lead :]
+        # the running sums, scaled by exp(-scale): each chunk enters relative to the
+        # largest seen so far, so none overflows and the scale never loses the total
+        scale = -math.inf
+        total = 0.0
+        causes = [np.zeros(n) for n in self.shape]
+        found = {f: np.zeros(len(fs)) for f, fs in asked.items()}
+        for head in np.ndindex(*self.shape[:lead]):
+            w = self._chunk(blocks, hub, head)
+            log_w = log_base
+            parts = merge_small([chunk_of(f, head) for f in factors], self._chunk_size // 4)
+            for i, factor in enumerate(parts):
+                if i and i % RESCALE_EVERY == 0:
+                    w, log_w = _rescale(w, log_w)
+                np.multiply(w, factor, out=w)
+            s = float(w.sum())
+            if s <= 0.0:
+                continue
+            size = log_w + math.log(s)
+            if size > scale:  # the new largest chunk: the sums so far shrink to its scale
+                shrink = math.exp(scale - size)
+                total *= shrink
+                for arr in (*causes, *found.values()):
+                    arr *= shrink
+                scale = size
+            weight = math.exp(log_w - scale)
+            total += weight * s
+            for i, h in enumerate(head):
+                causes[i][h] += weight * s
+            for i, dist in enumerate(axis_sums(w.ravel(), tail), start=lead):
+                causes[i] += weight * dist
+            for f, fs in asked.items():
+                found[f] += weight * np.array([float((w * chunk_of(g, head)).sum()) for g in fs])
+        if total == 0.0:
+            scale = 0.0
+        return Sums(scale, total, causes, found)
 
     def clear_memo(self) -> None:
-        """Forget the memoised risk-factor blocks and the last joint (for cold timings)."""
-        self._joints.clear()
+        """Forget the memoised risk-factor blocks and evidence sums (for cold timings)."""
+        self._sums.clear()
         for cache in self._blocks:
             cache.clear()
 
@@ -511,13 +737,6 @@ class EnumerationEngine:
             cache[seen] = a
         return a
 
-    def _cause_sums(self, w: Array) -> list[Array]:
-        """Every cause's unnormalised marginal: two passes over ``W``, then small sums."""
-        n_left = _prod(self.shape[: self._split])
-        matrix = w.reshape(n_left, -1)
-        left = axis_sums(matrix.sum(axis=1), self.shape[: self._split])
-        return left + axis_sums(matrix.sum(axis=0), self.shape[self._split :])
-
     def _cause_vectors(self, evidence: Mapping[str, str]) -> tuple[dict[str, Array], float]:
         """Per-cause factors: cause evidence and every finding observed in its first state.
 
@@ -560,14 +779,15 @@ class EnumerationEngine:
         """
         if self.too_large:
             return self._fallback().marginals(variables, evidence)
-        w, _ = self._joint(evidence)
-        total = float(w.sum())
+        asked = [v for v in variables if v in self._finding_ids and v not in evidence]
+        sums = self._evidence_sums(evidence, asked)
+        total = sums.total
         wanted = set(variables)
         out: dict[str, Array] = {}
         if total <= 0.0:
             return {v: np.full(len(self.states[v]), np.nan) for v in variables}
         if wanted & set(self.causes):
-            for cause, dist in zip(self.order, self._cause_sums(w), strict=True):
+            for cause, dist in zip(self.order, sums.causes, strict=True):
                 out[cause] = dist / total
         for v in variables:
             if v in out:
@@ -575,14 +795,16 @@ class EnumerationEngine:
             if v in evidence:
                 out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
             elif v in self._finding_ids:  # binary or many-state: one weighted sum per state
-                n = len(self.states[v])
-                out[v] = np.array([float((w * self._factor(v, k)).sum()) for k in range(n)]) / total
-            else:
-                scores = []
+                out[v] = sums.findings[v] / total
+            else:  # a risk factor: P(e, v = s) for each state, relative to the largest
+                logs = []
                 for s in self.states[v]:
-                    clamped, scale = self._joint({**evidence, v: s})
-                    scores.append(float(clamped.sum()) * math.exp(scale))
-                dist = np.array(scores)
+                    clamped = self._evidence_sums({**evidence, v: s})
+                    positive = clamped.total > 0.0
+                    logs.append(
+                        math.log(clamped.total) + clamped.log_scale if positive else -math.inf
+                    )
+                dist = np.exp(np.array(logs) - max(logs))
                 out[v] = dist / dist.sum()
         return {v: out[v] for v in variables}
 
@@ -597,12 +819,11 @@ class EnumerationEngine:
             return self._fallback().log_evidence(evidence)
         if not evidence:
             return 0.0, []
-        w, scale = self._joint(evidence)
-        total = float(w.sum())
-        if total > 0.0:
-            return math.log(total) + scale, []
+        sums = self._evidence_sums(evidence)
+        if sums.total > 0.0:
+            return math.log(sums.total) + sums.log_scale, []
         return -math.inf, smallest_conflict(
-            evidence, lambda trial: float(self._joint(trial)[0].sum()) <= 0.0
+            evidence, lambda trial: self._evidence_sums(trial).total <= 0.0
         )
 
 

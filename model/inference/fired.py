@@ -8,7 +8,7 @@ both signs; its condition number is about ``1 / P(positives | negatives)``, meas
 complaint among them). This path computes the same ``P(e)`` and posteriors from
 non-negative numbers only, so its relative rounding error is bounded by the depth of the
 arithmetic whatever the evidence (near-impossible evidence included), and it never
-materialises the cause configurations (``EnumerationEngine``'s 2^21 x 8 bytes per array).
+visits the cause configurations (``EnumerationEngine``'s 2^21, taken in chunks of 2^18).
 
 How
 ---

@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import tracemalloc
 
 import numpy as np
 import pytest
 from conftest import TINY
 
 from model import DiagnosticModel, ImpossibleEvidenceError, load_model
-from model.inference.enumeration import EnumerationEngine
+from model.inference.enumeration import CHUNK_NUMBERS, EnumerationEngine
 from model.inference.noisyor import NoisyOrEngine
 from model.inference.pgmpy_adapter import VariableEliminationEngine, build_network
 from model.priors.loader import load_spec
@@ -51,13 +52,17 @@ def evidence_sets(spec: ModelSpec, n: int, seed: int) -> list[dict[str, str]]:
 
 
 def compare(
-    spec: ModelSpec, sets: list[dict[str, str]], every: bool = False, chain_every: int = 1
+    spec: ModelSpec,
+    sets: list[dict[str, str]],
+    every: bool = False,
+    chain_every: int = 1,
+    chunk_numbers: int = CHUNK_NUMBERS,
 ) -> int:
     """Check every set (log P(e) by pgmpy's chain rule on every ``chain_every``-th one).
 
     Returns how many sets were possible.
     """
-    fast = EnumerationEngine(spec)
+    fast = EnumerationEngine(spec, chunk_numbers=chunk_numbers)
     ref = VariableEliminationEngine(build_network(spec))
     all_vars = list(spec.variables)
     causes = [c.variable.id for c in spec.causes]
@@ -107,6 +112,55 @@ def test_tiny_network_every_variable_and_impossible_evidence() -> None:
     log_p, conflict = fast.log_evidence({"strain": "none", "snap": "yes", "trip": "no"})
     assert log_p == -math.inf
     assert conflict == ["strain=none", "snap=yes"]
+
+
+def test_one_configuration_per_chunk_is_still_exact() -> None:
+    """The running log scale across chunks: every chunk a single cause's states."""
+    spec = load_spec(TINY)
+    assert EnumerationEngine(spec, chunk_numbers=1)._chunk_size < EnumerationEngine(spec).n_configs
+    sets = evidence_sets(spec, 200, seed=8) + [{"strain": "none", "snap": "yes"}]
+    assert compare(spec, sets, every=True, chunk_numbers=1) > 100
+
+
+# the shipped evidence that sent the fast engine to enumeration in bench/bench_engines.py
+# (set 48 of its shipped sets): eight positive findings besides the complaint
+FALLBACK = {
+    "prior_calf_injury": "no", "one_leg_swelling": "no", "numbness_tingling": "yes",
+    "both_legs": "yes", "pain_not_eased_by_stretch": "yes", "exercise_timed_pain": "no",
+    "symptom_duration": "months", "active_cancer": "no", "hard_surfaces": "no",
+    "hydration": "poor", "vascular_risk": "yes", "pitting_oedema": "no",
+    "footwear": "worn_or_unsuitable", "back_pain_radiating": "yes", "tense_swollen_calf": "yes",
+    "foot_drop": "yes", "calf_pain_presentation": "yes",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("chunk_numbers", [CHUNK_NUMBERS, CHUNK_NUMBERS // 4])
+def test_a_query_works_in_a_few_chunks_of_memory(chunk_numbers: int) -> None:
+    """A query's peak is a few chunks (2 MB each) of ``W``, never the 16 MB of all of it.
+
+    Measured after a first query, so the component blocks (memoised per risk-factor
+    pattern, bounded by ``CACHE_NUMBERS``) and the findings' prepared factors are there.
+    """
+    spec = load_spec()
+    engine = EnumerationEngine(spec, chunk_numbers=chunk_numbers)
+    assert engine._chunk_size <= chunk_numbers < engine.n_configs
+    wanted = [*spec.cause_ids, *(f for f in engine.findings if f not in FALLBACK)]
+    first = engine.marginals(wanted, FALLBACK)
+    engine._sums.clear()
+    tracemalloc.start()
+    try:
+        again = engine.marginals(wanted, FALLBACK)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # six chunks of float64 (the chunk, a factor's slice being written, products beside
+    # them; about four measured) and 1 MB of vectors; the whole W alone is 8 N bytes
+    assert peak <= 6 * 8 * chunk_numbers + 2**20 < 8 * engine.n_configs
+    assert all(np.array_equal(first[v], again[v]) for v in wanted)
+    if chunk_numbers != CHUNK_NUMBERS:  # the same answers from chunks of another size
+        default = EnumerationEngine(spec).marginals(wanted, FALLBACK)
+        for v in wanted:
+            np.testing.assert_allclose(again[v], default[v], atol=1e-12, rtol=0, err_msg=v)
 
 
 def test_impossible_evidence_is_refused_by_diagnose() -> None:
