@@ -50,8 +50,8 @@ Per term combination: ``sum_u |P_u| |X_u|`` (the ``Z``) plus ``|H| sum_k |R_k| |
 ``2^positives``; linear in the causes, the negative findings and the rows, exponential
 only in the positive (or general) findings observed (the complaint counts as one, an
 ``average`` finding as its term count). The shipped 20 causes make 17 units, 7 hubs (384
-hub states), 10 components and 9,984 rows; bench/RESULTS.md has the measured times. Evidence on risk
-factors zeroes rows, which the kernel skips.
+hub states), 10 components and 9,984 rows; bench/RESULTS.md has the measured times.
+Evidence on risk factors zeroes rows, which the kernel skips.
 
 The guard
 ---------
