@@ -445,8 +445,10 @@ class EnumerationEngine:
     def _factor(self, f: str, k: int) -> Factor:
         """State ``k`` of the finding's table laid out to broadcast over ``W`` (prepared once).
 
-        Prepared per state: a many-parent table (the complaint's covers every cause) is
-        copied into the engine's axis order only for the states the evidence asks for.
+        Prepared per state, only for the states the evidence asks for, in the engine's axis
+        order (``_finding_factor``): a noisy-OR row over more cells than a chunk holds (the
+        complaint's covers every cause) becomes a ``ProductFactor``, another large table a
+        view, a small one a contiguous copy.
         """
         key = (f, k)
         factor = self._findings.get(key)
@@ -677,14 +679,16 @@ class EnumerationEngine:
                 for arr in (*causes, *found.values()):
                     arr *= shrink
                 scale = size
-            weight = math.exp(log_w - scale)
-            total += weight * s
+            # this chunk's total over the largest one's (at most 1), and its sums as shares
+            # of its own total: no factor of exp(-log_w) that could overflow for a tiny ``s``
+            share = math.exp(size - scale)
+            total += share
             for i, h in enumerate(head):
-                causes[i][h] += weight * s
+                causes[i][h] += share
             for i, dist in enumerate(axis_sums(w.ravel(), tail), start=lead):
-                causes[i] += weight * dist
+                causes[i] += share * (dist / s)
             for f, fs in asked.items():
-                found[f] += weight * np.array([float((w * chunk_of(g, head)).sum()) for g in fs])
+                found[f] += share * np.array([float((w * chunk_of(g, head)).sum()) / s for g in fs])
         if total == 0.0:
             scale = 0.0
         return Sums(scale, total, causes, found)
