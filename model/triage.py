@@ -235,7 +235,6 @@ def _advice_lines(
     action = [spec.advice.get(level, "")]
     action += [f.advice for f in flags if f.level == level]
     action += [r.advice for r, _ in fired if r.level == level]
-    action = list(dict.fromkeys(action))  # a flag and a rule may give the same advice
     meanwhile: list[str] = []
     # less urgent advice at urgent or above is covered by going sooner; below that it is
     # shown unless it involves something a fired rule or red flag must not be shown with

@@ -97,7 +97,8 @@ class VariableEliminationEngine:
     """Exact posteriors from pgmpy's variable elimination (the reference engine)."""
 
     GROUP = 4  # pgmpy builds the joint over the query variables even with joint=False
-    MAX_JOINT = 2**21  # numbers in that joint (16 MB) up to which one query asks for all
+    MAX_JOINT = 2**21  # numbers in that joint (16 MB; pgmpy's working set about 3x) up to
+    # which one query asks for all
 
     def __init__(self, network: DiscreteBayesianNetwork) -> None:
         self.network = network

@@ -155,7 +155,9 @@ def test_a_query_works_in_a_few_chunks_of_memory(chunk_numbers: int) -> None:
         tracemalloc.stop()
     # six chunks of float64 (the chunk, a factor's slice being written, products beside
     # them; about four measured) and 1 MB of vectors; the whole W alone is 8 N bytes
-    assert peak <= 6 * 8 * chunk_numbers + 2**20 < 8 * engine.n_configs
+    bound = 6 * 8 * chunk_numbers + 2**20
+    assert bound < 8 * engine.n_configs  # the premise: less than the whole W would take
+    assert peak <= bound
     assert all(np.array_equal(first[v], again[v]) for v in wanted)
     if chunk_numbers != CHUNK_NUMBERS:  # the same answers from chunks of another size
         default = EnumerationEngine(spec).marginals(wanted, FALLBACK)

@@ -127,7 +127,8 @@ def test_shipped_model_agrees_with_pgmpy_directly_on_every_path() -> None:
     fast = make_engine(spec, "fast")
     ref = Presenting(VariableEliminationEngine(build_network(spec)), COMPLAINT)
     sets = observable_sets(spec, 60, seed=21) + stress_sets(spec, 20, seed=22)
-    assert agree(fast, ref, with_duration(spec, sets, 23), list(spec.cause_ids)) > 60
+    # every one of these sets is possible, so none escapes the comparison as impossible
+    assert agree(fast, ref, with_duration(spec, sets, 23), list(spec.cause_ids)) == len(sets)
     assert isinstance(fast, Presenting) and isinstance(fast.inner, NoisyOrEngine)
     stats = fast.inner.stats
     assert stats["quickscore"] and stats["fired"] and stats["fired_signed"] and stats["stable"]
