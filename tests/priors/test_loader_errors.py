@@ -12,9 +12,11 @@ import tomli_w
 
 from model import PriorsError
 from model.interfaces.cli import main
-from model.priors.loader import load_spec
+from model.priors.loader import DEFAULT_PRIORS, load_spec
 
 Raw = dict[str, Any]
+# a copied flag is appended after the shipped ones: its index is their count
+N_RED_FLAGS = len(tomllib.loads((DEFAULT_PRIORS / "triage.toml").read_text())["red_flag"])
 
 
 def edit(folder: Path, stem: str, change: Callable[[Raw], None]) -> None:
@@ -330,7 +332,7 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         "red_flag_twice",
         "triage",
         lambda d: d["red_flag"].append(dict(d["red_flag"][0])),
-        r"red_flag\[\d+\]\.id: red flag 'breathless_or_chest_pain' is given twice",
+        rf"red_flag\[{N_RED_FLAGS}\]\.id: red flag 'breathless_or_chest_pain' is given twice",
     ),
     (
         "unknown_advice_tag",
