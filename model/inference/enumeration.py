@@ -16,7 +16,8 @@ fall apart into independent components ``k``, each with its own non-hub risk fac
 For each component a table ``T_k[h, r_k, x_k] = prod_{c in k} P(x_c | parents)`` gives
 risk-factor evidence as one matrix-vector product per component (``A_k = T_k @ w_k`` with
 ``w_k`` the masked prevalences), and the hubs are summed out by one matrix product:
-``pi_e = sum_h prod_k A_k[h]``. ``T_k`` is built on first need, i.e. the first evidence on
+``pi_e = sum_h prod_k A_k[h]``, over the hub states that agree with the evidence only (with
+age and sex answered, 48 of the shipped 384). ``T_k`` is built on first need, i.e. the first evidence on
 one of ``R_k``; without such evidence ``A_k`` is the precomputed block with ``R_k`` summed
 out, contracted directly from the cause tables and prevalences (einsum along a path found
 once per structure), far cheaper than ``T_k``'s ``|H| |R_k| |X_k|`` numbers.
@@ -647,6 +648,10 @@ class EnumerationEngine:
                 p = float(self.prevalence[r][self.states[r].index(evidence[r])])
                 hub = hub * p if p == 0.0 else hub
                 log_base += math.log(p) if p > 0.0 else 0.0
+        live = np.flatnonzero(hub)
+        if 0 < len(live) < len(hub):  # hubs observed: only their states enter the products
+            hub = hub[live]
+            blocks = [a[live] for a in blocks]
         observed = [
             f
             for f in self.findings
