@@ -50,10 +50,14 @@ combinations), at about ``1.5^t`` times its work per combination, and with no
 cancellation to guard against. On the shipped model (384 hub states, 9,984 rows, 17
 units; the DVT unit, which most findings read, first) the estimate is about 10^6
 multiply-adds with the complaint alone, 10^7 with four positive findings (the complaint
-among them) and 2 x 10^8 with eight, measured at 1-2 x 10^9 per second; each
-``symptom_duration`` state adds six runs with one more bit. ``FIRED_BUDGET`` bounds it
-(past it, enumeration is faster on the shipped model), ``FIRED_LARGE_BUDGET`` when the
-stable method would be pgmpy; ``MAX_FIRED_NUMBERS`` bounds the memory (about 32 MB).
+among them) and 2 x 10^8 with eight; each ``symptom_duration`` state adds six runs with
+one more bit. Measured time is not proportional to the estimate: a run costs about 0.3-0.5
+ms whatever its bits (every run visits every hub state and row), and runs with more bits
+go faster per multiply-add (1.3 ns with none, 0.25 ns with eight). ``Sweeps.seconds`` is
+a fit of each run's time to a power of its estimate (``SWEEP_SECONDS``), which the engine weighs
+against enumeration's time (``STABLE_SECONDS`` per cause configuration, in
+``model.inference.noisyor``); ``FIRED_LARGE_BUDGET`` multiply-adds bound it when the stable
+method would be pgmpy; ``MAX_FIRED_NUMBERS`` bounds the memory (about 32 MB).
 
 >>> from model.priors.loader import load_spec
 >>> from model.inference.noisyor import NoisyOrEngine
@@ -75,8 +79,12 @@ import numpy as np
 
 from model.inference.tables import Array
 
-FIRED_BUDGET = 400_000_000  # estimated multiply-adds (0.1-0.4 s) past which enumeration is faster
-FIRED_LARGE_BUDGET = 4_000_000_000  # the same when the stable method is pgmpy (seconds)
+# a run's time, about ``SWEEP_SECONDS * work ** SWEEP_POWER`` seconds: a log-log least-squares
+# fit of 788 measured runs (shipped model, one thread, bench sets of seed 21; median
+# relative error 45%); the power below one is the fixed cost of every run
+SWEEP_SECONDS = 4.3e-8
+SWEEP_POWER = 0.72
+FIRED_LARGE_BUDGET = 4_000_000_000  # multiply-adds (seconds) when the stable method is pgmpy
 FIRED_PREFER = 1.5  # the sweep first while it costs at most this times the signed sum
 MAX_FIRED_NUMBERS = 1 << 22  # message numbers (32 MB) per sweep
 MAX_FIRED_RUNS = 64  # outer runs (products of the general findings' terms)
@@ -132,6 +140,7 @@ class Sweeps:
     runs: list[tuple[float, Array | None, list[Bit]]]
     work: float
     numbers: int
+    seconds: float = 0.0  # estimated time (``SWEEP_SECONDS``)
 
 
 @dataclass(frozen=True)
@@ -183,7 +192,7 @@ def plan_runs(
                 nv = vec if v is None else (v if vec is None else vec * v)
                 grown.append((coef * c, nv, [*bits, bit] if bit is not None else bits))
         runs = grown
-    work, numbers = 0.0, 0
+    work, numbers, seconds = 0.0, 0, 0.0
     n_units = len(layout.sizes)
     pos = np.empty(n_units, dtype=np.int64)
     pos[layout.order] = np.arange(n_units)
@@ -204,15 +213,17 @@ def plan_runs(
         backward[first] = 0.0  # the message back out of the first unit: unused
         pairs = 3.0**t
         pairs[first] = 2.0 ** t[first]  # the first unit meets its bits clear: 2^t pairs
-        work += float(layout.unit_rows @ (3.0 * forward + backward))
-        work += 2.0 * float(layout.unit_cells @ pairs)
+        run_work = float(layout.unit_rows @ (3.0 * forward + backward))
+        run_work += 2.0 * float(layout.unit_cells @ pairs)
+        work += run_work
+        seconds += SWEEP_SECONDS * run_work**SWEEP_POWER
         # messages (alpha per component, gamma twice), operators and cofactors
         cells = layout.unit_cells
         tables = 2.0 * float((cells // layout.sizes) @ pairs) + float(layout.sizes @ pairs)
         numbers = max(numbers, layout.n_hub * (layout.n_comp + 3) * (1 << n_bits) + int(tables))
     if numbers > MAX_FIRED_NUMBERS:
         return None
-    return Sweeps(runs, work, numbers)
+    return Sweeps(runs, work, numbers, seconds)
 
 
 def _leak_at_first(bit: Bit, hit: Any, order: Sequence[int], bounds: Array, sizes: Array) -> Bit:

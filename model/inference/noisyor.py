@@ -78,10 +78,11 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    no other bit touches is then one number per row, multiplied out by the kernel. That
    sum cancels only by about ``2 / P(complaint | rest)``, at most about ``2 / leak`` (200
    with the shipped leak 0.01), which the same guard measures; if it trips, the sweep
-   with every bit answers (``stats["fired_signed"]`` counts the signed ones). It is
-   bounded by ``FIRED_BUDGET`` multiply-adds (about 0.1 s, where enumeration becomes
-   faster; ``FIRED_LARGE_BUDGET`` when the stable method would be pgmpy) and
-   ``MAX_FIRED_NUMBERS`` numbers of working memory.
+   with every bit answers (``stats["fired_signed"]`` counts the signed ones). It is taken
+   only while its estimated time (``Sweeps.seconds``, ``model.inference.fired``) is below
+   enumeration's (``_stable_seconds``: 9-50 ms on the shipped model, less when risk factors
+   that are hubs are answered), or within ``FIRED_LARGE_BUDGET`` multiply-adds when the
+   stable method would be pgmpy, and within ``MAX_FIRED_NUMBERS`` numbers of working memory.
 2. *Sign-free terms for the worst findings.* A noisy-OR ``yes`` row is also, without any
    sign, ``(1 - b) + sum_j b prod_{i<j} Q_i (1 - Q_j)`` over its parent units ``j`` in a
    fixed order ("the first unit that fires is j"): one term per parent unit plus the
@@ -150,7 +151,6 @@ from model.inference.enumeration import (
     state_split,
 )
 from model.inference.fired import (
-    FIRED_BUDGET,
     FIRED_LARGE_BUDGET,
     FIRED_PREFER,
     Bit,
@@ -177,6 +177,13 @@ DD_COST = 12  # a double-double operation costs about this many double ones
 DD_BUDGET = 40_000_000  # double-double multiply-adds (about 10 ms) before the stable path
 STABLE_CONFIGS = MAX_CONFIGS  # enumeration as the stable method up to this many configurations
 STABLE_OPS = 40  # enumeration's work per cause configuration and posterior (numpy passes)
+# enumeration's time per cause configuration, weighed against the sweep's estimate: fixed,
+# per hub state the evidence leaves, per observed finding beyond its first state (a least
+# squares fit of 228 cold queries: literature cases and bench sets, one thread, median
+# relative error 7%; 9-50 ms at the shipped 2^21)
+STABLE_SECONDS = 4.2e-9
+STABLE_SECONDS_PER_HUB = 2.75e-11
+STABLE_SECONDS_PER_FINDING = 4.2e-10
 
 
 def _prod(values: Sequence[int]) -> int:
@@ -473,11 +480,13 @@ class NoisyOrEngine:
         )
         n_configs = _prod([len(self.states[c]) for c in self.causes])
         n_hub = _prod([len(self.states[h]) for h in plan.hubs])
-        # what the stable method costs: enumeration while small, else pgmpy (counted as huge)
         # what the stable method costs: enumeration while it fits (about STABLE_OPS
-        # operations per cause configuration), else pgmpy (counted as huge)
-        stable = n_configs <= STABLE_CONFIGS
+        # operations, STABLE_SECONDS, per cause configuration), else pgmpy (counted as huge;
+        # always pgmpy for tables given directly, see ``_stable``)
+        stable = n_configs <= STABLE_CONFIGS and not self._custom
         self._stable_work = n_configs * STABLE_OPS if stable else 10**12
+        self._stable_configs = n_configs if stable else 0
+        self._hub_cards = {h: len(self.states[h]) for h in plan.hubs}
         self._budget = min(LARGE_BUDGET, max(WORK_BUDGET, self._stable_work))
         comp_of_unit = np.zeros(len(plan.units), dtype=np.int64)
         for k, (unit_ids, _) in enumerate(plan.components):
@@ -493,7 +502,6 @@ class NoisyOrEngine:
             [sum(int(a["unit_np"][u] * a["unit_nx"][u]) for u in m) for m, _ in plan.components]
         )
         self._n_hub = n_hub
-        self._fired_budget = FIRED_BUDGET if stable else FIRED_LARGE_BUDGET
         self._sweep_order = [u for m, _ in plan.components for u in m]
 
     def _unit_vector(self, factors: Mapping[str, Array]) -> Array:
@@ -784,9 +792,10 @@ class NoisyOrEngine:
         split_work = self._split_work(touch, counts0)
         signed_fits = combos <= MAX_COMBOS and split_work <= self._budget
         sweeps, plain = self._sweep_plans(exp_keys)
-        if plain is not None and plain.work > self._fired_budget and force != "fired":
+        stable_s = self._stable_seconds(evidence, len(exp_start))
+        if plain is not None and not _pays(plain, stable_s) and force != "fired":
             plain = None
-        if sweeps is not None and sweeps.work > self._fired_budget and force != "fired":
+        if sweeps is not None and not _pays(sweeps, stable_s) and force != "fired":
             sweeps, plain = plain, None
         if not signed_fits and sweeps is None:
             return None
@@ -920,6 +929,20 @@ class NoisyOrEngine:
         if signed is None or signed.work > plain.work:
             return plain, None
         return signed, plain
+
+    def _stable_seconds(self, evidence: Mapping[str, str], n_findings: int) -> float | None:
+        """Enumeration's estimated time for this evidence (``None``: the stable method is pgmpy).
+
+        Its hub product runs over the hub states the evidence leaves (this engine's hubs
+        stand in for enumeration's, chosen by the same kind of rule).
+        """
+        if not self._stable_configs:
+            return None
+        hubs = math.prod(n for h, n in self._hub_cards.items() if h not in evidence)
+        per_config = (
+            STABLE_SECONDS + STABLE_SECONDS_PER_HUB * hubs + STABLE_SECONDS_PER_FINDING * n_findings
+        )
+        return self._stable_configs * per_config
 
     def _hits_of(self, key: tuple[str, int]) -> Any:
         """The units the bit of a noisy-OR ``yes`` touches (a boolean per unit)."""
@@ -1099,6 +1122,13 @@ class NoisyOrEngine:
     def clear_memo(self) -> None:
         """Forget the last answer (for cold timings)."""
         self._last = None
+
+
+def _pays(sweeps: Sweeps, stable_seconds: float | None) -> bool:
+    """Whether the sweep is estimated faster than the stable method (``None``: pgmpy)."""
+    if stable_seconds is None:
+        return sweeps.work <= FIRED_LARGE_BUDGET
+    return sweeps.seconds <= stable_seconds
 
 
 def _fired_form(entry: tuple[Any, ...]) -> list[Choice] | None:
