@@ -79,11 +79,14 @@ import numpy as np
 
 from model.inference.tables import Array
 
-# a run's time, about ``SWEEP_SECONDS * work ** SWEEP_POWER`` seconds: a log-log least-squares
-# fit of 788 measured runs (shipped model, one thread, bench sets of seed 21; median
-# relative error 45%); the power below one is the fixed cost of every run
-SWEEP_SECONDS = 4.3e-8
-SWEEP_POWER = 0.72
+# a run's time, about ``SWEEP_SECONDS * work ** SWEEP_POWER * live ** SWEEP_HUB_POWER``
+# seconds, ``live`` the share of hub states the evidence leaves (the kernel skips the
+# others; ``work`` counts them all): a log-log least-squares fit of 1,660 measured runs
+# (shipped model, one thread, bench sets of seeds 21 and 25; median relative error 24%).
+# The power below one is the fixed cost of every run.
+SWEEP_SECONDS = 1.74e-8
+SWEEP_POWER = 0.816
+SWEEP_HUB_POWER = 0.669
 FIRED_LARGE_BUDGET = 4_000_000_000  # multiply-adds (seconds) when the stable method is pgmpy
 FIRED_PREFER = 1.5  # the sweep first while it costs at most this times the signed sum
 MAX_FIRED_NUMBERS = 1 << 22  # message numbers (32 MB) per sweep
@@ -140,7 +143,7 @@ class Sweeps:
     runs: list[tuple[float, Array | None, list[Bit]]]
     work: float
     numbers: int
-    seconds: float = 0.0  # estimated time (``SWEEP_SECONDS``)
+    seconds: float = 0.0  # estimated time with every hub state live (``SWEEP_SECONDS``)
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ from model.inference.enumeration import (
 from model.inference.fired import (
     FIRED_LARGE_BUDGET,
     FIRED_PREFER,
+    SWEEP_HUB_POWER,
     Bit,
     Choice,
     Layout,
@@ -792,10 +793,12 @@ class NoisyOrEngine:
         split_work = self._split_work(touch, counts0)
         signed_fits = combos <= MAX_COMBOS and split_work <= self._budget
         sweeps, plain = self._sweep_plans(exp_keys)
-        stable_s = self._stable_seconds(evidence, len(exp_start))
-        if plain is not None and not _pays(plain, stable_s) and force != "fired":
+        hubs = math.prod(n for h, n in self._hub_cards.items() if h not in evidence)
+        stable_s = self._stable_seconds(hubs, len(exp_start))
+        live = hubs / self._n_hub
+        if plain is not None and not _pays(plain, live, stable_s) and force != "fired":
             plain = None
-        if sweeps is not None and not _pays(sweeps, stable_s) and force != "fired":
+        if sweeps is not None and not _pays(sweeps, live, stable_s) and force != "fired":
             sweeps, plain = plain, None
         if not signed_fits and sweeps is None:
             return None
@@ -930,15 +933,15 @@ class NoisyOrEngine:
             return plain, None
         return signed, plain
 
-    def _stable_seconds(self, evidence: Mapping[str, str], n_findings: int) -> float | None:
-        """Enumeration's estimated time for this evidence (``None``: the stable method is pgmpy).
+    def _stable_seconds(self, hubs: int, n_findings: int) -> float | None:
+        """Enumeration's estimated time (``None``: the stable method is pgmpy).
 
-        Its hub product runs over the hub states the evidence leaves (this engine's hubs
-        stand in for enumeration's, chosen by the same kind of rule).
+        ``hubs``: the hub states the evidence leaves, over which its hub product runs (this
+        engine's hubs stand in for enumeration's, chosen by the same kind of rule);
+        ``n_findings``: the observed findings that are not folded.
         """
         if not self._stable_configs:
             return None
-        hubs = math.prod(n for h, n in self._hub_cards.items() if h not in evidence)
         per_config = (
             STABLE_SECONDS + STABLE_SECONDS_PER_HUB * hubs + STABLE_SECONDS_PER_FINDING * n_findings
         )
@@ -1124,11 +1127,14 @@ class NoisyOrEngine:
         self._last = None
 
 
-def _pays(sweeps: Sweeps, stable_seconds: float | None) -> bool:
-    """Whether the sweep is estimated faster than the stable method (``None``: pgmpy)."""
+def _pays(sweeps: Sweeps, live: float, stable_seconds: float | None) -> bool:
+    """Whether the sweep is estimated faster than the stable method (``None``: pgmpy).
+
+    ``live``: the share of hub states the evidence leaves, which the kernel visits.
+    """
     if stable_seconds is None:
         return sweeps.work <= FIRED_LARGE_BUDGET
-    return sweeps.seconds <= stable_seconds
+    return sweeps.seconds * live**SWEEP_HUB_POWER <= stable_seconds
 
 
 def _fired_form(entry: tuple[Any, ...]) -> list[Choice] | None:
