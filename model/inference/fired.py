@@ -219,7 +219,7 @@ def plan_runs(
         run_work = float(layout.unit_rows @ (3.0 * forward + backward))
         run_work += 2.0 * float(layout.unit_cells @ pairs)
         work += run_work
-        seconds += SWEEP_SECONDS * run_work**SWEEP_POWER
+        seconds += SWEEP_SECONDS * math.pow(run_work, SWEEP_POWER)
         # messages (alpha per component, gamma twice), operators and cofactors
         cells = layout.unit_cells
         tables = 2.0 * float((cells // layout.sizes) @ pairs) + float(layout.sizes @ pairs)

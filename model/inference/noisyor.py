@@ -1134,7 +1134,7 @@ def _pays(sweeps: Sweeps, live: float, stable_seconds: float | None) -> bool:
     """
     if stable_seconds is None:
         return sweeps.work <= FIRED_LARGE_BUDGET
-    return sweeps.seconds * live**SWEEP_HUB_POWER <= stable_seconds
+    return sweeps.seconds * math.pow(live, SWEEP_HUB_POWER) <= stable_seconds
 
 
 def _fired_form(entry: tuple[Any, ...]) -> list[Choice] | None:
