@@ -726,9 +726,7 @@ class EnumerationEngine:
             )
             direct: Array = np.einsum(*ops, optimize=self._paths[k]).reshape(self._n_hub, -1)
             with self._lock:
-                if len(cache) * direct.size >= CACHE_NUMBERS:
-                    cache.pop(next(iter(cache)), None)
-                cache[seen] = direct
+                _remember(cache, seen, direct)
             return direct
         clamped = dict(seen)
         index = tuple(clamped.get(i, slice(None)) for i in range(len(comp.risk_factors)))
@@ -741,9 +739,7 @@ class EnumerationEngine:
             weight * self._outer({}, free), part.reshape(len(part), -1, part.shape[-1])
         )
         with self._lock:  # the explorer may share one engine between threads
-            if len(cache) * a.size >= CACHE_NUMBERS:
-                cache.pop(next(iter(cache)), None)
-            cache[seen] = a
+            _remember(cache, seen, a)
         return a
 
     def _cause_vectors(self, evidence: Mapping[str, str]) -> tuple[dict[str, Array], float]:
@@ -834,6 +830,22 @@ class EnumerationEngine:
         return -math.inf, smallest_conflict(
             evidence, lambda trial: self._evidence_sums(trial).total <= 0.0
         )
+
+
+def _remember(cache: dict[Any, Array], key: Any, block: Array) -> None:
+    """Keep ``block`` under ``key``, dropping the oldest so the cache holds at most
+    ``CACHE_NUMBERS`` numbers (a block larger than that is not kept).
+
+    >>> cache = {}
+    >>> for k in range(4):
+    ...     _remember(cache, k, np.zeros(CACHE_NUMBERS // 2))
+    >>> sorted(cache)
+    [2, 3]
+    """
+    while cache and (len(cache) + 1) * block.size > CACHE_NUMBERS:
+        del cache[next(iter(cache))]
+    if block.size <= CACHE_NUMBERS:
+        cache[key] = block
 
 
 def joint_table(
