@@ -833,8 +833,9 @@ class EnumerationEngine:
 
 
 def _remember(cache: dict[Any, Array], key: Any, block: Array) -> None:
-    """Keep ``block`` under ``key``, dropping the oldest so the cache holds at most
-    ``CACHE_NUMBERS`` numbers (a block larger than that is not kept).
+    """Keep ``block`` under ``key``, dropping the oldest blocks to stay within the bound.
+
+    The cache holds at most ``CACHE_NUMBERS`` numbers; a block larger than that is not kept.
 
     >>> cache = {}
     >>> for k in range(4):
