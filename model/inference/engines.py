@@ -3,7 +3,7 @@
 ``fast`` is ``model.inference.noisyor.NoisyOrEngine`` (guarded Quickscore, compiled with
 numba on its first answer; its stable path is the fired-set sweep of ``model.inference.fired``);
 ``enumeration`` is ``model.inference.enumeration.EnumerationEngine`` (the cross-check, and
-the fast engine's last resort past the sweep's budget); ``pgmpy`` is pgmpy's variable
+the fast engine's last resort where the sweep is estimated slower); ``pgmpy`` is pgmpy's variable
 elimination (``model.inference.pgmpy_adapter``), imported only when asked for, so that
 ``import model`` and the command line never load pgmpy (nor numba).
 """

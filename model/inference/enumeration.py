@@ -300,6 +300,21 @@ def choose_hubs(
         best, hubs = cost, [*hubs, pick]
 
 
+def enumeration_plan(
+    cpts: Mapping[str, CPT], causes: Sequence[str], risk_factors: Sequence[str]
+) -> tuple[list[str], _Groups, bool]:
+    """Enumeration's hubs, its components, and whether it must fall back to pgmpy.
+
+    A component whose joint table would exceed ``MAX_TABLE`` contracts its block for each
+    risk-factor evidence pattern directly (see ``EnumerationEngine._block``), so only the
+    einsum axis limit forces the fallback.
+    """
+    hubs = choose_hubs(cpts, causes, risk_factors)
+    groups = dependent_groups(cpts, causes, set(hubs))
+    too_large = any(len(hubs) + len(rfs) + len(members) > EINSUM_AXES for members, rfs in groups)
+    return hubs, groups, too_large
+
+
 class EnumerationEngine:
     """Exact posteriors by enumeration over the cause configurations (see the module doc).
 
@@ -382,17 +397,8 @@ class EnumerationEngine:
         """Hubs, components (smallest first) and whether the plan exceeds the limits."""
         if self.n_configs > max_configs:
             return [], [], True
-        cpts = self._cpts
-        hubs = choose_hubs(cpts, self.causes, self.risk_factors)
-        groups = dependent_groups(cpts, self.causes, set(hubs))
-        table_size = _plan_cost(cpts, self.causes, set(hubs), self.n_configs)
+        hubs, groups, too_large = enumeration_plan(self._cpts, self.causes, self.risk_factors)
         n_hub = _prod([len(self.states[h]) for h in hubs])
-        # a component whose joint table would exceed ``max_table`` contracts its block for
-        # each risk-factor evidence pattern directly (see ``_block``), so only the einsum
-        # axis limit forces the fallback
-        too_large = any(
-            len(hubs) + len(rfs) + len(members) > EINSUM_AXES for members, rfs in groups
-        )
         self._direct = {
             tuple(members)
             for members, rfs in groups
@@ -401,7 +407,6 @@ class EnumerationEngine:
             * _prod([len(self.states[c]) for c in members])
             > max_table // 8
         }
-        del table_size
         groups.sort(key=lambda g: _prod([len(self.states[c]) for c in g[0]]))
         return hubs, groups, too_large
 
@@ -700,9 +705,10 @@ class EnumerationEngine:
 
     def clear_memo(self) -> None:
         """Forget the memoised risk-factor blocks and evidence sums (for cold timings)."""
-        self._sums.clear()
-        for cache in self._blocks:
-            cache.clear()
+        with self._lock:
+            self._sums.clear()
+            for cache in self._blocks:
+                cache.clear()
 
     def _block(self, k: int, comp: Component, evidence: Mapping[str, str]) -> Array:
         """``A_k[h, x_k]``: the component's risk factors clamped or summed out (memoised)."""

@@ -52,7 +52,7 @@ units; the DVT unit, which most findings read, first) the estimate is about 10^6
 multiply-adds with the complaint alone, 10^7 with four positive findings (the complaint
 among them) and 2 x 10^8 with eight; each ``symptom_duration`` state adds six runs with
 one more bit. Measured time is not proportional to the estimate: a run costs about 0.3-0.5
-ms whatever its bits (every run visits every hub state and row), and runs with more bits
+ms whatever its bits (every run visits every live hub state and row), and runs with more bits
 go faster per multiply-add (1.3 ns with none, 0.25 ns with eight). ``Sweeps.seconds`` is
 a fit of each run's time to a power of its estimate (``SWEEP_SECONDS``), which the engine weighs
 against enumeration's time (``STABLE_SECONDS`` per cause configuration, in

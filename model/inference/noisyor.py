@@ -3,7 +3,7 @@
 Why not enumeration
 -------------------
 ``EnumerationEngine`` touches every joint cause state (2^causes); at the shipped 20 causes
-that is 2^19 x 4 numbers per answer (0.1-0.3 s), a chunk of 2^18 at a time. This engine
+that is 2^19 x 4 numbers per answer (10-50 ms on one thread), a chunk of 2^18 at a time. This engine
 never forms a joint over the causes. It uses three facts about the model:
 
 1. Given *all* risk factors, the causes are independent, except causes joined by a
@@ -93,13 +93,13 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    ``DD_COST`` times the work), when cheaper than the stable method: tolerates ``kappa``
    up to about 1e18.
 4. *The stable method*: ``EnumerationEngine`` while the model has at most
-   ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause configurations (0.1-0.3 s at
-   the shipped 21 binary-equivalent causes; about 15 MB beyond this engine's own, measured
+   ``STABLE_CONFIGS`` (2^22, enumeration's own limit) cause configurations and its plan
+   fits (10-50 ms at the shipped 21 binary-equivalent causes; about 15 MB beyond this engine's own, measured
    by tracemalloc: two 6 MB blocks of the DVT component, without and with risk-factor
    evidence, the complaint's table over one chunk and a few working chunks, 2 MB each, of
    the configurations), else pgmpy's variable
-   elimination. Since the sweep, it answers only evidence beyond the sweep's budget
-   (on the shipped model, about eight or more positive findings, or six with
+   elimination. It answers evidence on which the sweep is estimated slower (on the shipped
+   model, from about six positive findings besides the complaint, or two with
    ``symptom_duration``), evidence whose ``P(e)`` computes to zero (it names the items
    that conflict), and general findings with more than ``MAX_GENERAL_TERMS`` terms.
 
@@ -146,6 +146,7 @@ from model.inference.enumeration import (
     EnumerationEngine,
     _updated_cpts,
     dependent_groups,
+    enumeration_plan,
     joint_table,
     rank_one,
     state_split,
@@ -481,10 +482,15 @@ class NoisyOrEngine:
         )
         n_configs = _prod([len(self.states[c]) for c in self.causes])
         n_hub = _prod([len(self.states[h]) for h in plan.hubs])
-        # what the stable method costs: enumeration while it fits (about STABLE_OPS
-        # operations, STABLE_SECONDS, per cause configuration), else pgmpy (counted as huge;
-        # always pgmpy for tables given directly, see ``_stable``)
-        stable = n_configs <= STABLE_CONFIGS and not self._custom
+        # what the stable method costs: enumeration while it fits and its plan allows (about
+        # STABLE_OPS operations, STABLE_SECONDS, per cause configuration), else pgmpy
+        # (counted as huge; always pgmpy for tables given directly, see ``_stable``)
+        self._stable_hubs: dict[str, int] | None
+        if previous is not None and not self._custom:
+            self._stable_hubs = previous._stable_hubs
+        else:
+            self._stable_hubs = self._enumeration_hubs(n_configs)
+        stable = self._stable_hubs is not None
         self._stable_work = n_configs * STABLE_OPS if stable else 10**12
         self._stable_configs = n_configs if stable else 0
         self._hub_cards = {h: len(self.states[h]) for h in plan.hubs}
@@ -793,9 +799,8 @@ class NoisyOrEngine:
         split_work = self._split_work(touch, counts0)
         signed_fits = combos <= MAX_COMBOS and split_work <= self._budget
         sweeps, plain = self._sweep_plans(exp_keys)
-        hubs = math.prod(n for h, n in self._hub_cards.items() if h not in evidence)
-        stable_s = self._stable_seconds(hubs, len(exp_start))
-        live = hubs / self._n_hub
+        live = _prod([n for h, n in self._hub_cards.items() if h not in evidence]) / self._n_hub
+        stable_s = self._stable_seconds(evidence, len(exp_start))
         if plain is not None and not _pays(plain, live, stable_s) and force != "fired":
             plain = None
         if sweeps is not None and not _pays(sweeps, live, stable_s) and force != "fired":
@@ -929,19 +934,26 @@ class NoisyOrEngine:
         if 2 * int(self._hits_of(widest).sum()) < len(self.plan.units):
             return plain, None
         signed = self._sweeps(keys, widest)
-        if signed is None or signed.work > plain.work:
+        if signed is None or signed.seconds > plain.seconds:
             return plain, None
         return signed, plain
 
-    def _stable_seconds(self, hubs: int, n_findings: int) -> float | None:
-        """Enumeration's estimated time (``None``: the stable method is pgmpy).
+    def _enumeration_hubs(self, n_configs: int) -> dict[str, int] | None:
+        """Enumeration's hubs and their state counts; ``None`` when the stable method is pgmpy."""
+        if self._custom or n_configs > STABLE_CONFIGS:
+            return None
+        hubs, _, too_large = enumeration_plan(self._cpts, self.causes, self.risk_factors)
+        return None if too_large else {h: len(self.states[h]) for h in hubs}
 
-        ``hubs``: the hub states the evidence leaves, over which its hub product runs (this
-        engine's hubs stand in for enumeration's, chosen by the same kind of rule);
+    def _stable_seconds(self, evidence: Mapping[str, str], n_findings: int) -> float | None:
+        """Enumeration's estimated time for this evidence (``None``: the stable method is pgmpy).
+
+        Its hub product runs over the states of its hubs that the evidence leaves;
         ``n_findings``: the observed findings that are not folded.
         """
-        if not self._stable_configs:
+        if self._stable_hubs is None:
             return None
+        hubs = _prod([n for h, n in self._stable_hubs.items() if h not in evidence])
         per_config = (
             STABLE_SECONDS + STABLE_SECONDS_PER_HUB * hubs + STABLE_SECONDS_PER_FINDING * n_findings
         )

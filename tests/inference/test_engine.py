@@ -1,6 +1,6 @@
 """The enumeration engine against pgmpy's variable elimination, the reference.
 
-At the shipped 20 causes pgmpy takes 1-2 s per query and enumeration 0.1-0.3 s, so the
+At the shipped 20 causes pgmpy takes 0.1-1 s per query and enumeration 10-50 ms, so the
 shipped-model checks here use few sets; ``test_noisyor.py`` checks the default engine
 against this one on many.
 """
