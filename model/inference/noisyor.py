@@ -492,7 +492,7 @@ class NoisyOrEngine:
             self._stable_hubs = self._enumeration_hubs(n_configs)
         stable = self._stable_hubs is not None
         self._stable_work = n_configs * STABLE_OPS if stable else 10**12
-        self._stable_configs = n_configs if stable else 0
+        self._n_configs = n_configs
         self._hub_cards = {h: len(self.states[h]) for h in plan.hubs}
         self._budget = min(LARGE_BUDGET, max(WORK_BUDGET, self._stable_work))
         comp_of_unit = np.zeros(len(plan.units), dtype=np.int64)
@@ -957,7 +957,7 @@ class NoisyOrEngine:
         per_config = (
             STABLE_SECONDS + STABLE_SECONDS_PER_HUB * hubs + STABLE_SECONDS_PER_FINDING * n_findings
         )
-        return self._stable_configs * per_config
+        return self._n_configs * per_config
 
     def _hits_of(self, key: tuple[str, int]) -> Any:
         """The units the bit of a noisy-OR ``yes`` touches (a boolean per unit)."""
