@@ -36,28 +36,40 @@ numbers (``t_u`` the bits touching ``u``); the message entering component ``k`` 
 ``alpha_k(h, s)``, the sweep back ``gamma_k(h, s)``, and each unit state's joint comes from
 the products of the two around it (forward-backward, no division).
 
+Windows and the visit order
+---------------------------
+A bit's leak enters at the first unit it touches, so before that unit it is clear in every
+state with mass; after its last unit only its set states can reach the answer (the
+all-set state). A unit therefore visits only the states whose other bits its *window*
+leaves free (met and not yet done): ``2^open`` of them, ``open`` the bits open across it,
+not ``2^(B - t)``. The kernel may visit the components in any order and the units of each in
+any order (the operators commute; the answer is the same, tested to 1e-12), and the cost
+depends on the order by ``2^open``: ``Layout.visit_order`` takes the cheapest by
+``order_work`` of the engine's own order and two greedy ones (the component that leaves the
+fewest bits open next; the cheapest weighed by the bits it leaves open), and for a run of
+more than ``SEARCH_WORK`` multiply-adds also the greedy orders from every first component,
+then moves one component at a time while that lowers the estimate. The orders are
+remembered by the bits' units (``MAX_ORDERS``); they cost 0.02-0.7 ms to find.
+
 Cost model
 ----------
-Per run with ``B`` bits: at most ``4 sum_k |R_k| sum_{u in k} 3^t_u 2^(B - t_u)``
-multiply-adds for the rows (forward; prefix, suffix and cofactors backward; the forward
-passes skip the states of bits not met yet, since a bit's leak enters at the first unit it
-touches and units are visited most-read first; the first unit keeps only its ``2^t``
-pairs from the clear state, and the message back out of it is never formed) plus
-``2 sum_u |P_u| |X_u| 3^t_u`` for the operators and joints, and ``|H| 2^B (K + 3)`` numbers
-of messages. Polynomial in the causes, units, rows and negative findings; exponential
-only in the positive findings, like Quickscore (``2^B`` states against its ``2^B``
-combinations), at about ``1.5^t`` times its work per combination, and with no
-cancellation to guard against. On the shipped model (384 hub states, 9,984 rows, 17
-units; the DVT unit, which most findings read, first) the estimate is about 10^6
-multiply-adds with the complaint alone, 10^7 with four positive findings (the complaint
-among them) and 2 x 10^8 with eight; each ``symptom_duration`` state adds six runs with
-one more bit. Measured time is not proportional to the estimate: a run costs about 0.3-0.5
-ms whatever its bits (every run visits every live hub state and row), and runs with more bits
-go faster per multiply-add (1.3 ns with none, 0.25 ns with eight). ``Sweeps.seconds`` is
-a fit of each run's time to a power of its estimate (``SWEEP_SECONDS``), which the engine weighs
-against enumeration's time (``STABLE_SECONDS`` per cause configuration, in
-``model.inference.noisyor``); ``FIRED_LARGE_BUDGET`` multiply-adds bound it when the stable
-method would be pgmpy; ``MAX_FIRED_NUMBERS`` bounds the memory (about 32 MB).
+Per run: ``sum_k |R_k| (sum_{u in k} 2^open_u (4 P_u + 2 O_u) + 3 (2^open_k + 2^open_k+1))``
+multiply-adds for the rows (forward twice, backward and cofactors; ``P_u`` the local pairs
+the windows allow, at most ``3^t_u``; ``O_u`` the local states it writes; ``open_k`` at the
+component boundaries) plus ``2 sum_u |P_u| |X_u| P_u`` for the operators and joints, and
+``|H| 2^B (K + 3)`` numbers of messages. Polynomial in the causes, units, rows and negative
+findings; exponential only in the bits open at once, at most the positive findings, like
+Quickscore (``2^B`` combinations), and with no cancellation to guard against. On the shipped
+model (384 hub states, 9,984 rows, 17 units) most findings read the DVT unit and the
+complaint reads every unit, so the windows there are wide; each ``symptom_duration`` state
+adds six runs with one more bit. On the generated networks, whose findings read two to
+eight causes each, the windows cut the slowest sets' time three to five times. Measured
+time is not proportional to the estimate: every run visits every live hub state and row.
+``sweep_seconds`` fits a query's time to ``SWEEP_FIXED`` plus a power of each run's estimate
+(``SWEEP_SECONDS``), which the engine weighs against the signed sum's time and
+enumeration's (``SIGNED_SECONDS``, ``STABLE_SECONDS`` in ``model.inference.noisyor``);
+``FIRED_LARGE_BUDGET`` multiply-adds bound it when the stable method would be pgmpy;
+``MAX_FIRED_NUMBERS`` bounds the memory (about 32 MB).
 
 >>> from model.priors.loader import load_spec
 >>> from model.inference.noisyor import NoisyOrEngine
@@ -72,25 +84,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from model.inference.tables import Array
 
-# a run's time, about ``SWEEP_SECONDS * work ** SWEEP_POWER * live ** SWEEP_HUB_POWER``
-# seconds, ``live`` the share of hub states the evidence leaves (the kernel skips the
-# others; ``work`` counts them all): a log-log least-squares fit of 1,660 measured runs
-# (shipped model, one thread, bench sets of seeds 21 and 25; median relative error 24%).
-# The power below one is the fixed cost of every run.
-SWEEP_SECONDS = 1.74e-8
-SWEEP_POWER = 0.816
-SWEEP_HUB_POWER = 0.669
+# a query's time on the sweep, about ``SWEEP_FIXED + live ** SWEEP_HUB_POWER * sum over runs
+# of SWEEP_SECONDS * work ** SWEEP_POWER`` seconds, ``live`` the share of hub states the
+# evidence leaves (the kernel skips the others; ``work`` counts them all): a least-squares
+# fit of log time over 950 measured queries (the shipped model with the bench's random sets
+# of seeds 21 and 25, generated 20, 25 and 30 causes with seed 3; one thread; median
+# relative error 18%). The power below one is the fixed cost of every run.
+SWEEP_FIXED = 8.5e-5
+SWEEP_SECONDS = 1.71e-7
+SWEEP_POWER = 0.675
+SWEEP_HUB_POWER = 0.456
 FIRED_LARGE_BUDGET = 4_000_000_000  # multiply-adds (seconds) when the stable method is pgmpy
-FIRED_PREFER = 1.5  # the sweep first while it costs at most this times the signed sum
+FIRED_PREFER = (
+    1.0  # the sweep first while its estimated time is at most this times the signed sum's
+)
 MAX_FIRED_NUMBERS = 1 << 22  # message numbers (32 MB) per sweep
 MAX_FIRED_RUNS = 64  # outer runs (products of the general findings' terms)
+MAX_ORDERS = 4096  # visit orders remembered per engine, by the units each bit touches
 
 
 @dataclass(frozen=True)
@@ -143,7 +160,18 @@ class Sweeps:
     runs: list[tuple[float, Array | None, list[Bit]]]
     work: float
     numbers: int
-    seconds: float = 0.0  # estimated time with every hub state live (``SWEEP_SECONDS``)
+    seconds: float = 0.0  # the runs' estimated time with every hub state live (``SWEEP_SECONDS``)
+    orders: tuple[Visit, ...] = ()  # each run's visit order (``Layout.visit_order``)
+    run_works: tuple[float, ...] = ()  # each run's multiply-adds
+
+
+def sweep_seconds(sweeps: Sweeps, live: float) -> float:
+    """The query's estimated time on the sweep; ``live``: the share of hub states left.
+
+    >>> round(sweep_seconds(Sweeps([], 0.0, 0, seconds=1e-3), 0.25) * 1e3, 3)
+    0.616
+    """
+    return SWEEP_FIXED + math.pow(live, SWEEP_HUB_POWER) * sweeps.seconds
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,10 @@ class Layout:
     unit_cells: Array  # parent states x unit states per unit
     n_hub: int
     n_comp: int
+    comp_units: Any  # the units of each component (int64, padded), as the kernel reads them
+    comp_nunits: Any  # units per component (int64)
+    comp_nrows: Any  # rows per component (float)
+    orders: dict[bytes, Visit] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -171,10 +203,57 @@ class Layout:
         """From the plan's arrays."""
         rows = np.diff(comp_rows)
         unit_rows = np.zeros(len(sizes))
+        padded = np.zeros((len(comp_units), max(len(us) for us in comp_units)), dtype=np.int64)
         for k, us in enumerate(comp_units):
             unit_rows[list(us)] = rows[k]
+            padded[k, : len(us)] = us
         order = np.array([u for us in comp_units for u in us], dtype=np.int64)
-        return cls(bounds, sizes, order, unit_rows, unit_cells, n_hub, len(comp_units))
+        n_units = np.array([len(us) for us in comp_units], dtype=np.int64)
+        return cls(
+            bounds, sizes, order, unit_rows, np.asarray(unit_cells, dtype=float), n_hub,
+            len(comp_units), padded, n_units, rows.astype(float),
+        )  # fmt: skip
+
+    def visit_order(self, hit: Sequence[Any]) -> Visit:
+        """The kernel's visit order for a run whose bits touch ``hit`` (one row per bit).
+
+        Remembered by ``hit`` (``MAX_ORDERS``); ``clear_memo`` of the engine forgets them.
+
+        >>> from model.priors.loader import load_spec
+        >>> from model.inference.noisyor import NoisyOrEngine
+        >>> layout = NoisyOrEngine(load_spec())._layout
+        >>> everywhere = np.ones(len(layout.sizes), dtype=bool)
+        >>> visit = layout.visit_order([everywhere, everywhere])
+        >>> sorted(visit.corder.tolist()) == list(range(layout.n_comp)), int(visit.unit_nbits.max())
+        (True, 2)
+        """
+        n_units = len(self.sizes)
+        touch = np.stack(hit) if len(hit) else np.zeros((0, n_units), dtype=np.bool_)
+        key = touch.tobytes()
+        found = self.orders.get(key)
+        if found is not None:
+            return found
+        from model.inference._fired_kernel import plan_visit
+
+        corder, urank, first, work, unit_bits, unit_nbits = plan_visit(
+            touch, self.comp_units, self.comp_nunits, self.comp_nrows, self.unit_cells
+        )
+        if len(self.orders) >= MAX_ORDERS:
+            self.orders.clear()
+        found = Visit(corder, urank, first, float(work), unit_bits, unit_nbits)
+        self.orders[key] = found
+        return found
+
+
+class Visit(NamedTuple):
+    """A run's visit order, as the kernel reads it (``plan_visit``)."""
+
+    corder: Any  # the components in visit order
+    urank: Any  # each unit's rank (units of a component visited by increasing rank)
+    first: Any  # the first unit each bit touches in that order (-1: none)
+    work: float  # the estimated multiply-adds (``order_work``)
+    unit_bits: Any  # the bits touching each unit, first ``unit_nbits[u]`` of its row
+    unit_nbits: Any
 
 
 def plan_runs(
@@ -196,47 +275,33 @@ def plan_runs(
                 grown.append((coef * c, nv, [*bits, bit] if bit is not None else bits))
         runs = grown
     work, numbers, seconds = 0.0, 0, 0.0
-    n_units = len(layout.sizes)
-    pos = np.empty(n_units, dtype=np.int64)
-    pos[layout.order] = np.arange(n_units)
-    first = int(layout.order[0])
+    orders, run_works = [], []
     for _, _, bits in runs:
         n_bits = len(bits)
-        hit = np.zeros((n_bits, n_units), dtype=np.bool_)
-        for i, bit in enumerate(bits):
-            hit[i] = touches_of(bit, hits, layout.bounds, layout.sizes)
-        t = hit.sum(axis=0)
-        # forward passes skip the states of bits not met yet (leaks at the first unit)
-        first_pos = np.where(hit, pos[None, :], n_units).min(axis=1, initial=n_units)
-        before = first_pos[:, None] < pos[None, :]
-        old = (hit & before).sum(axis=0)
-        met = before.sum(axis=0)
-        forward = 2.0**n_bits + 3.0**old * 2.0 ** (t - old + met - old)
-        backward = 3.0**t * 2.0 ** (n_bits - t)
-        backward[first] = 0.0  # the message back out of the first unit: unused
-        pairs = 3.0**t
-        pairs[first] = 2.0 ** t[first]  # the first unit meets its bits clear: 2^t pairs
-        run_work = float(layout.unit_rows @ (3.0 * forward + backward))
-        run_work += 2.0 * float(layout.unit_cells @ pairs)
+        hit = [touches_of(bit, hits, layout.bounds, layout.sizes) for bit in bits]
+        visit = layout.visit_order(hit)
+        orders.append(visit)
+        run_work = visit.work
+        run_works.append(run_work)
         work += run_work
         seconds += SWEEP_SECONDS * math.pow(run_work, SWEEP_POWER)
-        # messages (alpha per component, gamma twice), operators and cofactors
+        # messages (alpha per component, gamma twice), operators and cofactors (3^t at most)
+        pairs = 3.0 ** np.sum(hit, axis=0) if hit else np.ones(len(layout.sizes))
         cells = layout.unit_cells
         tables = 2.0 * float((cells // layout.sizes) @ pairs) + float(layout.sizes @ pairs)
         numbers = max(numbers, layout.n_hub * (layout.n_comp + 3) * (1 << n_bits) + int(tables))
     if numbers > MAX_FIRED_NUMBERS:
         return None
-    return Sweeps(runs, work, numbers, seconds)
+    return Sweeps(runs, work, numbers, seconds, tuple(orders), tuple(run_works))
 
 
-def _leak_at_first(bit: Bit, hit: Any, order: Sequence[int], bounds: Array, sizes: Array) -> Bit:
-    """The bit with its leak moved into the first unit it touches (in sweep order).
+def _leak_at_first(bit: Bit, first: int, bounds: Array, sizes: Array) -> Bit:
+    """The bit with its leak moved into ``first``, the first unit it touches (-1: none).
 
     Before that unit the bit is then clear in every state with mass, which the kernel
     skips: ``stay' = init0 stay``, ``fire' = init0 fire + init1 keep``, both non-negative.
     """
-    first = next((u for u in order if hit[u]), None)
-    if first is None or (bit.init0 == 1.0 and bit.init1 == 0.0):
+    if first < 0 or (bit.init0 == 1.0 and bit.init1 == 0.0):
         return bit
     lo, hi = int(bounds[first]), int(bounds[first]) + int(sizes[first])
     stay, fire = bit.stay.copy(), bit.fire.copy()
@@ -249,38 +314,35 @@ def sweep(
     common: tuple[Any, ...],
     d: Array,
     bits: list[Bit],
-    bounds: Array,
-    sizes: Array,
-    order: Sequence[int],
+    layout: Layout,
     hits: Mapping[int, Any],
+    visit: Visit | None = None,
 ) -> tuple[float, Array, Array, Array]:
     """One compiled sweep: P(e) (scaled as ``d``), unit-state joints, hub and row shares.
 
-    ``order``: the units in the order the kernel visits them (components, then units);
+    The kernel visits the units in the order ``visit`` (by default ``layout.visit_order``
+    for these bits), each bit's leak moved into the first unit it touches in that order;
     ``hits``: each bit's ``touches`` by ``id``, where known.
     """
     from model.inference._fired_kernel import fired_sweep
 
     n_xs = len(d)
-    n_units = len(sizes)
-    hit = [touches_of(b, hits, bounds, sizes) for b in bits]
-    bits = [_leak_at_first(b, h, order, bounds, sizes) for b, h in zip(bits, hit, strict=True)]
+    bounds, sizes = layout.bounds, layout.sizes
+    if visit is None:
+        visit = layout.visit_order([touches_of(b, hits, bounds, sizes) for b in bits])
+    bits = [
+        _leak_at_first(b, int(u), bounds, sizes) for b, u in zip(bits, visit.first, strict=True)
+    ]
     if bits:
         stay = np.stack([b.stay for b in bits])
         fire = np.stack([b.fire for b in bits])
         keep = np.stack([b.keep for b in bits])
-        touch = np.stack(hit, axis=1)
     else:
         stay = fire = keep = np.ones((1, n_xs))[:0]
-        touch = np.zeros((n_units, 0), dtype=np.bool_)
     init0 = np.array([b.init0 for b in bits], dtype=float)
     init1 = np.array([b.init1 for b in bits], dtype=float)
-    unit_nbits = touch.sum(axis=1).astype(np.int64)
-    unit_bits = np.zeros((n_units, max(1, len(bits))), dtype=np.int64)
-    for u in range(n_units):
-        ids = np.flatnonzero(touch[u])
-        unit_bits[u, : len(ids)] = ids
     total, joint, hub_share, row_share = fired_sweep(  # type: ignore[call-arg]
-        *common, d, stay, fire, keep, init0, init1, unit_bits, unit_nbits
-    )
+        *common, d, stay, fire, keep, init0, init1, visit.unit_bits, visit.unit_nbits,
+        visit.corder, visit.urank,
+    )  # fmt: skip
     return float(total), joint, hub_share, row_share

@@ -67,12 +67,12 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
 1. *The fired-set sweep* (``model.inference.fired``): the same ``P(e)`` and posteriors
    from non-negative numbers only, a bit per positive finding ("has it fired yet?")
    carried along the units through the same hubs, components and rows, so no
-   cancellation whatever the evidence (near-impossible evidence included). Its work is
-   about ``1.5^t`` times the signed sum's per combination (``t`` the bits touching a
-   unit), so the engine goes to it *first* when its estimated work is at most
-   ``FIRED_PREFER`` times the signed sum's, or when the signed sum exceeds its budget:
-   on the shipped model, from about three positive findings on (the complaint counts),
-   where the signed sum's ``kappa`` was measured at 1e6-1e14 with five to ten. The
+   cancellation whatever the evidence (near-impossible evidence included). The engine
+   goes to it *first* when its estimated time is at most ``FIRED_PREFER`` times the signed
+   sum's (both least-squares fits of measured queries; the signed sum's grows with each
+   positive finding, as its guard trips more often), or when the signed sum exceeds its
+   budget; on the shipped model the signed sum's ``kappa`` was measured at 1e6-1e14 with
+   five to ten positive findings (the complaint counts). The
    finding whose bit touches the most units (the complaint's: every unit) is kept out of
    the bits, as its two signed terms (two runs), when that is estimated cheaper: a unit
    no other bit touches is then one number per row, multiplied out by the kernel. That
@@ -154,7 +154,6 @@ from model.inference.enumeration import (
 from model.inference.fired import (
     FIRED_LARGE_BUDGET,
     FIRED_PREFER,
-    SWEEP_HUB_POWER,
     Bit,
     Choice,
     Layout,
@@ -162,6 +161,7 @@ from model.inference.fired import (
     noisy_or_bit,
     plan_runs,
     sweep,
+    sweep_seconds,
     touches,
 )
 from model.inference.tables import CPT, Array
@@ -186,6 +186,16 @@ STABLE_OPS = 40  # enumeration's work per cause configuration and posterior (num
 STABLE_SECONDS = 4.2e-9
 STABLE_SECONDS_PER_HUB = 2.75e-11
 STABLE_SECONDS_PER_FINDING = 4.2e-10
+# the signed sum's time, about ``SIGNED_FIXED + SIGNED_SECONDS * split_work ** SIGNED_POWER *
+# live ** SIGNED_HUB_POWER * SIGNED_PER_FINDING ** positives`` (the last for the guard's
+# retries, likelier with each positive finding): a least-squares fit of log time over the
+# 871 queries it answered among the sets of the sweep's fit (``model.inference.fired``);
+# median relative error 25%, 31% on the shipped model. Weighed against the sweep's time.
+SIGNED_FIXED = 4.5e-5
+SIGNED_SECONDS = 6.4e-10
+SIGNED_POWER = 1.018
+SIGNED_HUB_POWER = 0.385
+SIGNED_PER_FINDING = 1.37
 
 
 def _prod(values: Sequence[int]) -> int:
@@ -509,7 +519,6 @@ class NoisyOrEngine:
             [sum(int(a["unit_np"][u] * a["unit_nx"][u]) for u in m) for m, _ in plan.components]
         )
         self._n_hub = n_hub
-        self._sweep_order = [u for m, _ in plan.components for u in m]
 
     def _unit_vector(self, factors: Mapping[str, Array]) -> Array:
         """A per-cause factor (cause -> vector over its states) laid out over unit states."""
@@ -809,7 +818,10 @@ class NoisyOrEngine:
             return None
         # the sweep first when it costs about as much: the signed sum may still trip the guard
         fired_first = sweeps is not None and (
-            force == "fired" or not signed_fits or sweeps.work <= FIRED_PREFER * split_work
+            force == "fired"
+            or not signed_fits
+            or sweep_seconds(sweeps, live)
+            <= FIRED_PREFER * _signed_seconds(split_work, live, len(exp_start))
         )
         mask = d.copy()
         if folds:
@@ -983,14 +995,11 @@ class NoisyOrEngine:
         joint, hub_share = np.zeros(self.n_xs), np.zeros(self._n_hub)
         row_share = np.zeros(self.plan.n_rows)
         worst = 0.0
-        sizes = self.plan.arrays["unit_nx"]
-        for coef, vec, bits in sweeps.runs:
+        for (coef, vec, bits), visit in zip(sweeps.runs, sweeps.orders, strict=True):
             if coef == 0.0:
                 continue
             dv = d if vec is None else d * vec
-            t, j, hs, rs = sweep(
-                common, dv, bits, self._unit_bounds, sizes, self._sweep_order, self._bit_hits
-            )
+            t, j, hs, rs = sweep(common, dv, bits, self._layout, self._bit_hits, visit)
             total += coef * t
             size += abs(coef) * t
             joint += coef * j
@@ -1135,8 +1144,10 @@ class NoisyOrEngine:
         return solved.log_p, []
 
     def clear_memo(self) -> None:
-        """Forget the last answer (for cold timings)."""
+        """Forget the last answer and the sweep's visit orders (for cold timings)."""
         self._last = None
+        if self.supported:
+            self._layout.orders.clear()
 
 
 def _pays(sweeps: Sweeps, live: float, stable_seconds: float | None) -> bool:
@@ -1146,7 +1157,18 @@ def _pays(sweeps: Sweeps, live: float, stable_seconds: float | None) -> bool:
     """
     if stable_seconds is None:
         return sweeps.work <= FIRED_LARGE_BUDGET
-    return sweeps.seconds * math.pow(live, SWEEP_HUB_POWER) <= stable_seconds
+    return sweep_seconds(sweeps, live) <= stable_seconds
+
+
+def _signed_seconds(split_work: float, live: float, positives: int) -> float:
+    """The signed sum's estimated time (``SIGNED_SECONDS``); ``live``: share of hub states left.
+
+    >>> round(_signed_seconds(1e6, 1.0, 2) * 1e3, 2)
+    1.59
+    """
+    return SIGNED_FIXED + SIGNED_SECONDS * math.pow(split_work, SIGNED_POWER) * math.pow(
+        live, SIGNED_HUB_POWER
+    ) * math.pow(SIGNED_PER_FINDING, positives)
 
 
 def _fired_form(entry: tuple[Any, ...]) -> list[Choice] | None:

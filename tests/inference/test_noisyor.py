@@ -14,7 +14,7 @@ from conftest import TINY
 from inference.test_engine import evidence_sets
 
 from model import DiagnosticModel, load_model
-from model.inference import noisyor
+from model.inference import fired, noisyor
 from model.inference.engines import Engine, Presenting, make_engine
 from model.inference.enumeration import EnumerationEngine
 from model.inference.noisyor import NoisyOrEngine, network_from_tables
@@ -144,7 +144,12 @@ def test_shipped_model_agrees_with_enumeration(shipped: tuple[Presenting, Presen
     assert inner.stats["quickscore"] > 0  # the rest went to the fired-set sweep (or beyond)
 
 
-def test_guard_switches_to_the_stable_method(shipped: tuple[Presenting, Presenting]) -> None:
+def test_guard_switches_to_the_stable_method(
+    shipped: tuple[Presenting, Presenting], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signed sum first wherever it fits (by estimated time the sweep would take most of
+    these sets first): where its cancellation trips the guard, the sweep answers."""
+    monkeypatch.setattr(noisyor, "FIRED_PREFER", 0.0)
     fast, enum = shipped
     inner = fast.inner
     before = dict(inner.stats)
@@ -187,6 +192,78 @@ def test_fired_sweep_is_exact_without_enumeration() -> None:
     assert inner.stats["fired"] >= len(sets) and inner.stats["stable"] == 0
     assert inner._stable_engine is None  # no 2^21 tables built
     assert "values" not in inner.cpts[COMPLAINT].__dict__  # nor the complaint's (32 MB)
+
+
+def shuffled_visit(layout: fired.Layout, visit: fired.Visit, rng: random.Random) -> fired.Visit:
+    """``visit`` with its components and units in a random order (``first`` to match)."""
+    corder = np.array(rng.sample(range(layout.n_comp), layout.n_comp), dtype=np.int64)
+    urank = np.array(rng.sample(range(len(layout.sizes)), len(layout.sizes)), dtype=np.int64)
+    place = {
+        int(u): (ki, int(urank[u]))
+        for ki, k in enumerate(corder)
+        for u in layout.comp_units[k, : layout.comp_nunits[k]]
+    }
+    touching: dict[int, list[int]] = {}
+    for u in range(len(layout.sizes)):
+        for b in visit.unit_bits[u, : visit.unit_nbits[u]]:
+            touching.setdefault(int(b), []).append(u)
+    n_bits = len(visit.first)
+    first = np.array(
+        [min(touching.get(b, [-1]), key=lambda u: place.get(u, (-1, -1))) for b in range(n_bits)]
+    )
+    return visit._replace(corder=corder, urank=urank, first=first.astype(np.int64))
+
+
+@pytest.mark.parametrize("network", ["shipped", "generated_25"])
+def test_the_sweep_answers_the_same_in_any_visit_order(
+    network: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Components and units commute: random visit orders give the engine's answer to 1e-12.
+
+    The kernel visits only the states each bit's window leaves (clear before its first
+    unit, set after its last), so the order changes its work, never its sums.
+    """
+    spec = load_spec() if network == "shipped" else random_spec(25, seed=4)
+    engine = NoisyOrEngine(spec)
+    sets = moderate_stress_sets(spec, 12, seed=31)
+    if network == "shipped":
+        sets = [{COMPLAINT: "yes", **ev} for ev in with_duration(spec, sets, 31)]
+    chosen = [engine._compute(ev, force="fired") for ev in sets]
+    assert all(s is not None and s.path == "fired" for s in chosen)
+    rng = random.Random(32)
+    original = fired.Layout.visit_order
+
+    def random_order(layout: fired.Layout, hit: list[np.ndarray]) -> fired.Visit:
+        return shuffled_visit(layout, original(layout, hit), rng)
+
+    monkeypatch.setattr(fired.Layout, "visit_order", random_order)
+    for ev, want in zip(sets, chosen, strict=True):
+        got = engine._compute(ev, force="fired")
+        assert got is not None and want is not None
+        assert got.log_p == pytest.approx(want.log_p, rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(got.joint, want.joint, rtol=1e-12, atol=1e-15)
+
+
+def test_the_visit_order_is_never_estimated_dearer_than_the_engine_order() -> None:
+    """``sweep_order`` keeps the engine's own order unless a searched one costs less."""
+    from model.inference._fired_kernel import order_work
+
+    spec = random_spec(30, seed=5)
+    engine = NoisyOrEngine(spec)
+    layout = engine._layout
+    rng = random.Random(33)
+    for _ in range(20):
+        hit = [
+            np.array([rng.random() < 0.3 for _ in layout.sizes]) for _ in range(rng.randint(0, 9))
+        ]
+        visit = layout.visit_order(hit)
+        own = order_work(
+            np.arange(layout.n_comp), np.arange(len(layout.sizes)), visit.unit_bits,
+            visit.unit_nbits, layout.comp_units, layout.comp_nunits, layout.comp_nrows,
+            layout.unit_cells, len(hit),
+        )  # fmt: skip
+        assert visit.work <= own
+        assert sorted(visit.corder.tolist()) == list(range(layout.n_comp))
 
 
 def test_the_sweep_gives_way_to_enumeration_where_it_is_estimated_slower() -> None:
