@@ -54,7 +54,9 @@ def fired_sweep(
     """P(e), unit-state joints, hub and row shares by a sweep over fired sets (no signs).
 
     ``stay``, ``fire``, ``keep``: ``(B, n_xs)`` per bit and unit state; ``init0``/``init1``:
-    each bit's mass before any unit (the leak); the answer keeps only the all-set state.
+    each bit's mass before any unit (the leak), with ``init1 == 0`` for every bit a unit
+    touches (``fired._leak_at_first`` moves the leak into a unit; the windows assume a bit
+    clear before its first unit); the answer keeps only the all-set state.
     ``unit_bits[u, :unit_nbits[u]]``: the bits that touch unit ``u``. The components are
     visited in the order ``corder``, the units of each by increasing ``urank`` (any order
     gives the same answer; ``sweep_order`` picks a cheap one).
@@ -66,7 +68,6 @@ def fired_sweep(
     n_rows = row_hub.shape[0]
     n_bits = init0.shape[0]
     n_s = 1 << n_bits
-    full = n_s - 1
     w_hub = np.ones(n_hub)
     for h in range(n_hub):
         for j in range(hub_vars.shape[0]):
@@ -284,16 +285,17 @@ def fired_sweep(
     sv = np.zeros(max_units)
     sp = np.zeros(max_units + 1)
     ss = np.zeros(max_units + 1)
-    # forward: alpha[ki, h] is the message entering the component visited ki-th
-    alpha = np.zeros((n_comp + 1, n_hub, n_s))
+    # forward: alpha[h, l_off[ki] + i] is the message entering the component visited
+    # ki-th at its boundary's i-th live state (messages hold the live states only)
+    alpha = np.zeros((n_hub, l_off[n_comp + 1]))
     for h in range(n_hub):
         if w_hub[h] == 0.0:
             continue
-        for s in range(n_s):
+        for i in range(l_off[0], l_off[1]):
             m = w_hub[h]
             for bi in range(n_bits):
-                m *= init1[bi] if (s >> bi) & 1 else init0[bi]
-            alpha[0, h, s] = m
+                m *= init1[bi] if (live[i] >> bi) & 1 else init0[bi]
+            alpha[h, i] = m
     for ki in range(n_comp):
         k = corder[ki]
         nq = n_ns[k]
@@ -307,30 +309,34 @@ def fired_sweep(
             h = row_hub[row]
             if l_off[ki + 1] - l_off[ki] == n_s:
                 for s in range(n_s):
-                    fw[0, s] = alpha[ki, h, s]
+                    fw[0, s] = alpha[h, l_off[ki] + s]
             else:
                 for i in range(l_off[ki], l_off[ki + 1]):
-                    fw[0, live[i]] = alpha[ki, h, live[i]]
+                    fw[0, live[i]] = alpha[h, i]
             _forward_row(
                 fw, k, row, nq, ns_idx, comp_units, row_pidx, k_off, n3, o_off, others,
                 la_off, lag, lgs, lge, offb, p_off, ktab, z_off, zg, n_s,
             )  # fmt: skip
             if l_off[ki + 2] - l_off[ki + 1] == n_s:
                 for s in range(n_s):
-                    alpha[ki + 1, h, s] += w * fw[nq, s]
+                    alpha[h, l_off[ki + 1] + s] += w * fw[nq, s]
             else:
                 for i in range(l_off[ki + 1], l_off[ki + 2]):
-                    alpha[ki + 1, h, live[i]] += w * fw[nq, live[i]]
+                    alpha[h, i] += w * fw[nq, live[i]]
     hub_share = np.zeros(n_hub)
     total = 0.0
     for h in range(n_hub):
-        hub_share[h] = alpha[n_comp, h, full]
+        hub_share[h] = alpha[h, l_off[n_comp]]  # the last boundary's one live state: all set
         total += hub_share[h]
     # backward, components in reverse: prefix (from alpha) and suffix (from gamma) per row
-    gamma = np.zeros((n_hub, n_s))
-    gamma_prev = np.zeros((n_hub, n_s))
+    # gamma[h, i]: the message back at a boundary's i-th live state
+    n_live = 1
+    for k in range(n_comp + 1):
+        n_live = max(n_live, l_off[k + 1] - l_off[k])
+    gamma = np.zeros((n_hub, n_live))
+    gamma_prev = np.zeros((n_hub, n_live))
     for h in range(n_hub):
-        gamma[h, full] = 1.0
+        gamma[h, 0] = 1.0
     cof = np.zeros(k_off[n_units])
     row_share = np.zeros(n_rows)
     for ki in range(n_comp - 1, -1, -1):
@@ -338,8 +344,8 @@ def fired_sweep(
         nq = n_ns[k]
         nc = n_sc[k]
         for h in range(n_hub):
-            for i in range(l_off[ki], l_off[ki + 1]):
-                gamma_prev[h, live[i]] = 0.0
+            for i in range(l_off[ki + 1] - l_off[ki]):
+                gamma_prev[h, i] = 0.0
         for row in range(comp_rows[k], comp_rows[k + 1]):
             w0 = w_row[row]
             if w0 == 0.0:
@@ -356,16 +362,16 @@ def fired_sweep(
             h = row_hub[row]
             if l_off[ki + 1] - l_off[ki] == n_s:
                 for s in range(n_s):
-                    fw[0, s] = alpha[ki, h, s]
+                    fw[0, s] = alpha[h, l_off[ki] + s]
             else:
                 for i in range(l_off[ki], l_off[ki + 1]):
-                    fw[0, live[i]] = alpha[ki, h, live[i]]
+                    fw[0, live[i]] = alpha[h, i]
             if l_off[ki + 2] - l_off[ki + 1] == n_s:
                 for s in range(n_s):
                     bw[nq, s] = gamma[h, s]
             else:
                 for i in range(l_off[ki + 1], l_off[ki + 2]):
-                    bw[nq, live[i]] = gamma[h, live[i]]
+                    bw[nq, live[i]] = gamma[h, i - l_off[ki + 1]]
             _forward_row(
                 fw, k, row, nq, ns_idx, comp_units, row_pidx, k_off, n3, o_off, others,
                 la_off, lag, lgs, lge, offb, p_off, ktab, z_off, zg, n_s,
@@ -403,7 +409,7 @@ def fired_sweep(
                     acc += fw[nq, s] * gamma[h, s]
             else:
                 for i in range(l_off[ki + 1], l_off[ki + 2]):
-                    acc += fw[nq, live[i]] * gamma[h, live[i]]
+                    acc += fw[nq, live[i]] * gamma[h, i - l_off[ki + 1]]
             row_share[row] = w * acc
             ss[nc] = 1.0
             for q in range(nc - 1, -1, -1):
@@ -417,10 +423,10 @@ def fired_sweep(
                         gamma_prev[h, s] += w * bw[0, s]
                 else:
                     for i in range(l_off[ki], l_off[ki + 1]):
-                        gamma_prev[h, live[i]] += w * bw[0, live[i]]
+                        gamma_prev[h, i - l_off[ki]] += w * bw[0, live[i]]
         for h in range(n_hub):
-            for i in range(l_off[ki], l_off[ki + 1]):
-                gamma[h, live[i]] = gamma_prev[h, live[i]]
+            for i in range(l_off[ki + 1] - l_off[ki]):
+                gamma[h, i] = gamma_prev[h, i]
     # unit-state joints: sum_p T_u[p, x] d(x) sum_j cof_u(p)[j] V_u[x, j]
     joint = np.zeros(n_xs)
     for u in range(n_units):
@@ -542,10 +548,11 @@ SEARCH_WORK = 2e6  # multiply-adds of a run past which every first component is 
 
 @njit(cache=True, nogil=True)
 def plan_visit(touch, comp_units, comp_nunits, comp_nrows, unit_cells):  # pragma: no cover
-    """``(corder, urank, first, work, unit_bits, unit_nbits)`` for a run's bits.
+    """``(corder, urank, first, work, unit_bits, unit_nbits, n_live, max_live)`` for a run.
 
     ``touch[b, u]``: bit ``b`` touches unit ``u``; ``first[b]``: the first unit it touches
-    in the visit order (-1: none); the order is ``sweep_order``'s.
+    in the visit order (-1: none); the order is ``sweep_order``'s; ``n_live``/``max_live``:
+    the live states summed over the component boundaries, and the most at one.
     """
     n_bits, n_units = touch.shape
     unit_nbits = np.zeros(n_units, dtype=np.int64)
@@ -565,13 +572,27 @@ def plan_visit(touch, comp_units, comp_nunits, comp_nrows, unit_cells):  # pragm
         k = corder[ki]
         for jj in range(comp_nunits[k]):
             pos[comp_units[k, jj]] = ki * n_units + urank[comp_units[k, jj]]
+    first_k = np.full(max(1, n_bits), n_units, dtype=np.int64)
+    last_k = np.full(max(1, n_bits), -1, dtype=np.int64)
     for u in range(n_units):
         for i in range(unit_nbits[u]):
             b = unit_bits[u, i]
             if pos[u] < best[b]:
                 best[b] = pos[u]
                 first[b] = u
-    return corder, urank, first, work, unit_bits, unit_nbits
+            first_k[b] = min(first_k[b], pos[u] // n_units)
+            last_k[b] = max(last_k[b], pos[u] // n_units)
+    # a bit is free at the boundary before the ki-th component if met before it and not done
+    n_live = 0
+    max_live = 1
+    for ki in range(corder.shape[0] + 1):
+        free = 0
+        for b in range(n_bits):
+            if first_k[b] < ki <= last_k[b]:
+                free += 1
+        n_live += 1 << free
+        max_live = max(max_live, 1 << free)
+    return corder, urank, first, work, unit_bits, unit_nbits, n_live, max_live
 
 
 @njit(cache=True, nogil=True)

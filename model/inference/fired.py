@@ -13,7 +13,7 @@ visits the cause configurations (``EnumerationEngine``'s 2^21, taken in chunks o
 How
 ---
 Each positive finding ``f`` is a *bit* of a state ``s`` ("``f`` has fired yet"), carried
-along the units in a fixed order: it starts set with the leak's probability ``1 - b_f``,
+along the units in a visit order (below): it starts set with the leak's probability ``1 - b_f``,
 and unit ``u`` in state ``x`` leaves a clear bit clear with ``Q_fu(x)`` (``stay``), sets it
 with ``1 - Q_fu(x)`` (``fire``) and leaves a set bit set (``keep = 1``); only the all-set
 state counts at the end. Summed over every path that is exactly ``1 - b prod_u Q_u``,
@@ -53,11 +53,11 @@ remembered by the bits' units (``MAX_ORDERS``); they cost 0.02-0.7 ms to find.
 
 Cost model
 ----------
-Per run: ``sum_k |R_k| (sum_{u in k} 2^open_u (4 P_u + 2 O_u) + 3 (2^open_k + 2^open_k+1))``
-multiply-adds for the rows (forward twice, backward and cofactors; ``P_u`` the local pairs
+Per run: ``sum_k |R_k| (sum_{u in k} 2^open_u (4 A_u + 2 O_u) + 3 (2^open_k + 2^open_k+1))``
+multiply-adds for the rows (forward twice, backward and cofactors; ``A_u`` the local pairs
 the windows allow, at most ``3^t_u``; ``O_u`` the local states it writes; ``open_k`` at the
-component boundaries) plus ``2 sum_u |P_u| |X_u| P_u`` for the operators and joints, and
-``|H| 2^B (K + 3)`` numbers of messages. Polynomial in the causes, units, rows and negative
+component boundaries) plus ``2 sum_u |P_u| |X_u| A_u`` for the operators and joints, and
+``|H| sum_k 2^open_k`` numbers of messages (``Visit.n_live``). Polynomial in the causes, units, rows and negative
 findings; exponential only in the bits open at once, at most the positive findings, like
 Quickscore (``2^B`` combinations), and with no cancellation to guard against. On the shipped
 model (384 hub states, 9,984 rows, 17 units) most findings read the DVT unit and the
@@ -96,7 +96,8 @@ from model.inference.tables import Array
 # evidence leaves (the kernel skips the others; ``work`` counts them all): a least-squares
 # fit of log time over 950 measured queries (the shipped model with the bench's random sets
 # of seeds 21 and 25, generated 20, 25 and 30 causes with seed 3; one thread; median
-# relative error 18%). The power below one is the fixed cost of every run.
+# relative error 18%). ``SWEEP_FIXED`` is the query's own cost (planning, the leaks, the
+# tables); the power below one, that every run visits every live hub state and row.
 SWEEP_FIXED = 8.5e-5
 SWEEP_SECONDS = 1.71e-7
 SWEEP_POWER = 0.675
@@ -180,8 +181,6 @@ class Layout:
 
     bounds: Array  # first unit state of each unit
     sizes: Array  # unit states per unit
-    order: Any  # the units in the order the kernel visits them (int64)
-    unit_rows: Array  # rows of each unit's component
     unit_cells: Array  # parent states x unit states per unit
     n_hub: int
     n_comp: int
@@ -202,16 +201,13 @@ class Layout:
     ) -> Layout:
         """From the plan's arrays."""
         rows = np.diff(comp_rows)
-        unit_rows = np.zeros(len(sizes))
         padded = np.zeros((len(comp_units), max(len(us) for us in comp_units)), dtype=np.int64)
         for k, us in enumerate(comp_units):
-            unit_rows[list(us)] = rows[k]
             padded[k, : len(us)] = us
-        order = np.array([u for us in comp_units for u in us], dtype=np.int64)
         n_units = np.array([len(us) for us in comp_units], dtype=np.int64)
         return cls(
-            bounds, sizes, order, unit_rows, np.asarray(unit_cells, dtype=float), n_hub,
-            len(comp_units), padded, n_units, rows.astype(float),
+            bounds, sizes, np.asarray(unit_cells, dtype=float), n_hub, len(comp_units), padded,
+            n_units, rows.astype(float),
         )  # fmt: skip
 
     def visit_order(self, hit: Sequence[Any]) -> Visit:
@@ -228,19 +224,21 @@ class Layout:
         (True, 2)
         """
         n_units = len(self.sizes)
-        touch = np.stack(hit) if len(hit) else np.zeros((0, n_units), dtype=np.bool_)
-        key = touch.tobytes()
+        touch = np.stack(hit).astype(np.bool_) if len(hit) else np.zeros((0, n_units), np.bool_)
+        key = bytes([len(hit)]) + touch.tobytes()
         found = self.orders.get(key)
         if found is not None:
             return found
         from model.inference._fired_kernel import plan_visit
 
-        corder, urank, first, work, unit_bits, unit_nbits = plan_visit(
+        corder, urank, first, work, unit_bits, unit_nbits, n_live, max_live = plan_visit(
             touch, self.comp_units, self.comp_nunits, self.comp_nrows, self.unit_cells
         )
         if len(self.orders) >= MAX_ORDERS:
             self.orders.clear()
-        found = Visit(corder, urank, first, float(work), unit_bits, unit_nbits)
+        found = Visit(
+            corder, urank, first, float(work), unit_bits, unit_nbits, int(n_live), int(max_live)
+        )
         self.orders[key] = found
         return found
 
@@ -254,6 +252,8 @@ class Visit(NamedTuple):
     work: float  # the estimated multiply-adds (``order_work``)
     unit_bits: Any  # the bits touching each unit, first ``unit_nbits[u]`` of its row
     unit_nbits: Any
+    n_live: int  # live states summed over the component boundaries (the messages' size)
+    max_live: int  # the most live states at one boundary
 
 
 def plan_runs(
@@ -285,11 +285,14 @@ def plan_runs(
         run_works.append(run_work)
         work += run_work
         seconds += SWEEP_SECONDS * math.pow(run_work, SWEEP_POWER)
-        # messages (alpha per component, gamma twice), operators and cofactors (3^t at most)
+        # messages (alpha at every boundary's live states, gamma twice at one boundary's),
+        # the row scratch over all 2^B states, operators and cofactors (3^t at most)
         pairs = 3.0 ** np.sum(hit, axis=0) if hit else np.ones(len(layout.sizes))
         cells = layout.unit_cells
         tables = 2.0 * float((cells // layout.sizes) @ pairs) + float(layout.sizes @ pairs)
-        numbers = max(numbers, layout.n_hub * (layout.n_comp + 3) * (1 << n_bits) + int(tables))
+        messages = layout.n_hub * (visit.n_live + 2 * visit.max_live)
+        scratch = 2 * (int(layout.comp_nunits.max()) + 1) << n_bits
+        numbers = max(numbers, messages + scratch + int(tables))
     if numbers > MAX_FIRED_NUMBERS:
         return None
     return Sweeps(runs, work, numbers, seconds, tuple(orders), tuple(run_works))

@@ -79,7 +79,7 @@ exact (a unit's posteriors share the combinations of ``P(e)``). When that bound 
    sum cancels only by about ``2 / P(complaint | rest)``, at most about ``2 / leak`` (200
    with the shipped leak 0.01), which the same guard measures; if it trips, the sweep
    with every bit answers (``stats["fired_signed"]`` counts the signed ones). It is taken
-   only while its estimated time (``Sweeps.seconds``, ``model.inference.fired``) is below
+   only while its estimated time (``sweep_seconds``, ``model.inference.fired``) is below
    enumeration's (``_stable_seconds``: 9-50 ms on the shipped model, less when risk factors
    that are hubs are answered), or within ``FIRED_LARGE_BUDGET`` multiply-adds when the
    stable method would be pgmpy, and within ``MAX_FIRED_NUMBERS`` numbers of working memory.
