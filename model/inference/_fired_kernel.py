@@ -153,17 +153,11 @@ def fired_sweep(
     n_out = np.zeros(n_units, dtype=np.int64)
     n_oth = np.zeros(n_units, dtype=np.int64)
     for u in range(n_units):
-        for la in range(n2[u]):
-            if la & open_l[u]:
-                continue
-            free = (n2[u] - 1) & ~la
-            sub = free
-            while True:
-                if ((la | sub) & close_l[u]) == close_l[u]:
-                    n3[u] += 1
-                if sub == 0:
-                    break
-                sub = (sub - 1) & free
+        # pairs per local bit: 3 (a <= b), 2 if it opens here (starts clear) or closes here
+        # (ends set), 1 if both
+        n3[u] = 1
+        for i in range(unit_nbits[u]):
+            n3[u] *= 3 - ((open_l[u] >> i) & 1) - ((close_l[u] >> i) & 1)
         for c in range(n2[u]):
             if (c & close_l[u]) == close_l[u]:
                 n_out[u] += 1
@@ -307,6 +301,8 @@ def fired_sweep(
             if w == 0.0:
                 continue
             h = row_hub[row]
+            # fw[0]: the message entering, at hub state h (written out in both passes: an
+            # inlined helper, or this inside _forward_row, measured 50% slower)
             if l_off[ki + 1] - l_off[ki] == n_s:
                 for s in range(n_s):
                     fw[0, s] = alpha[h, l_off[ki] + s]
@@ -360,6 +356,8 @@ def fired_sweep(
             if w == 0.0:  # a zero operator: every unit state it sums has zero mass
                 continue
             h = row_hub[row]
+            # fw[0]: the message entering, at hub state h (written out in both passes: an
+            # inlined helper, or this inside _forward_row, measured 50% slower)
             if l_off[ki + 1] - l_off[ki] == n_s:
                 for s in range(n_s):
                     fw[0, s] = alpha[h, l_off[ki] + s]
