@@ -126,16 +126,18 @@ def fired_sweep(
             last_b[b] = max(last_b[b], pos_of[u])
     # the states with mass that can still reach the answer at each component boundary
     l_off = np.zeros(n_comp + 2, dtype=np.int64)
+    b_set = np.zeros(n_comp + 1, dtype=np.int64)
+    b_free = np.zeros(n_comp + 1, dtype=np.int64)
     for k in range(n_comp + 1):
-        _, free = _window(comp_pos[k], first_b, last_b, n_bits, 0)
-        l_off[k + 1] = l_off[k] + (1 << _popcount(free))
+        b_set[k], b_free[k] = _window(comp_pos[k], first_b, last_b, n_bits, 0)
+        l_off[k + 1] = l_off[k] + (1 << _popcount(b_free[k]))
     live = np.zeros(l_off[n_comp + 1], dtype=np.int64)
     for k in range(n_comp + 1):
-        fixed1, free = _window(comp_pos[k], first_b, last_b, n_bits, 0)
-        _fill_subsets(live, l_off[k], fixed1, free)
+        _fill_subsets(live, l_off[k], b_set[k], b_free[k])
     # per unit: its local pairs (a <= b) that the windows allow (3^t at most; a bit opening
-    # here starts clear, one closing here ends set), grouped by a, their global offsets and
-    # the other bits' states; a pair's factor product V_u[x, r] at every unit state
+    # here starts clear, one closing here ends set), grouped by a (each ``a`` with no bit
+    # opening here has a pair), their global offsets and the other bits' states; a pair's
+    # factor product V_u[x, r] at every unit state
     n2 = np.ones(n_units, dtype=np.int64)
     open_l = np.zeros(n_units, dtype=np.int64)
     close_l = np.zeros(n_units, dtype=np.int64)
@@ -168,28 +170,30 @@ def fired_sweep(
     for u in range(n_units):
         n3_all = max(n3_all, 3 ** unit_nbits[u])  # the Kronecker build's scratch
     p_off = np.zeros(n_units + 1, dtype=np.int64)  # into offb / V rows
-    g_off = np.zeros(n_units + 1, dtype=np.int64)  # into grp / la_glob
+    la_off = np.zeros(n_units + 1, dtype=np.int64)  # into lag / lgs / lge: the groups
     o_off = np.zeros(n_units + 1, dtype=np.int64)
     z_off = np.zeros(n_units + 1, dtype=np.int64)  # into zg: the states a unit writes
     for u in range(n_units):
         p_off[u + 1] = p_off[u] + n3[u]
-        g_off[u + 1] = g_off[u] + n2[u] + 1
+        la_off[u + 1] = la_off[u] + (n2[u] >> _popcount(open_l[u]))
         o_off[u + 1] = o_off[u] + n_oth[u]
         z_off[u + 1] = z_off[u] + n_out[u]
     offb = np.zeros(p_off[n_units], dtype=np.int64)
     tern = np.zeros(p_off[n_units], dtype=np.int64)  # each pair's ternary index
-    grp = np.zeros(g_off[n_units], dtype=np.int64)
-    la_glob = np.zeros(g_off[n_units], dtype=np.int64)
+    lag = np.zeros(la_off[n_units], dtype=np.int64)  # a group's state before, global
+    lgs = np.zeros(la_off[n_units], dtype=np.int64)  # its pairs: offb[lgs:lge]
+    lge = np.zeros(la_off[n_units], dtype=np.int64)
     others = np.zeros(o_off[n_units], dtype=np.int64)
     zg = np.zeros(z_off[n_units], dtype=np.int64)
     for u in range(n_units):
         t = unit_nbits[u]
         r = 0
+        li = la_off[u]
         for la in range(n2[u]):
-            grp[g_off[u] + la] = r
-            la_glob[g_off[u] + la] = _local_to_global(la, unit_bits, u, t)
             if la & open_l[u]:
                 continue
+            lag[li] = _local_to_global(la, unit_bits, u, t)
+            lgs[li] = p_off[u] + r
             free = (n2[u] - 1) & ~la
             sub = free
             while True:
@@ -208,7 +212,8 @@ def fired_sweep(
                 if sub == 0:
                     break
                 sub = (sub - 1) & free
-        grp[g_off[u] + n2[u]] = r
+            lge[li] = p_off[u] + r
+            li += 1
         c2 = 0
         for c in range(n2[u]):
             if (c & close_l[u]) == close_l[u]:
@@ -217,24 +222,6 @@ def fired_sweep(
         if t > 0:
             fixed1, free = _window(pos_of[u], first_b, last_b, n_bits, mask_u[u])
             _fill_subsets(others, o_off[u], fixed1, free)
-    # the groups (states before) with pairs, per unit: global offset and pair range
-    la_off = np.zeros(n_units + 1, dtype=np.int64)
-    for u in range(n_units):
-        la_off[u + 1] = la_off[u]
-        for la in range(n2[u]):
-            if grp[g_off[u] + la + 1] > grp[g_off[u] + la]:
-                la_off[u + 1] += 1
-    lag = np.zeros(la_off[n_units], dtype=np.int64)
-    lgs = np.zeros(la_off[n_units], dtype=np.int64)
-    lge = np.zeros(la_off[n_units], dtype=np.int64)
-    for u in range(n_units):
-        li = la_off[u]
-        for la in range(n2[u]):
-            if grp[g_off[u] + la + 1] > grp[g_off[u] + la]:
-                lag[li] = la_glob[g_off[u] + la]
-                lgs[li] = p_off[u] + grp[g_off[u] + la]
-                lge[li] = p_off[u] + grp[g_off[u] + la + 1]
-                li += 1
     v_off = np.zeros(n_units + 1, dtype=np.int64)
     k_off = np.zeros(n_units + 1, dtype=np.int64)
     for u in range(n_units):

@@ -162,8 +162,7 @@ class Sweeps:
     work: float
     numbers: int
     seconds: float = 0.0  # the runs' estimated time with every hub state live (``SWEEP_SECONDS``)
-    orders: tuple[Visit, ...] = ()  # each run's visit order (``Layout.visit_order``)
-    run_works: tuple[float, ...] = ()  # each run's multiply-adds
+    orders: tuple[Visit, ...] = ()  # each run's visit order and work (``Layout.visit_order``)
 
 
 def sweep_seconds(sweeps: Sweeps, live: float) -> float:
@@ -275,14 +274,13 @@ def plan_runs(
                 grown.append((coef * c, nv, [*bits, bit] if bit is not None else bits))
         runs = grown
     work, numbers, seconds = 0.0, 0, 0.0
-    orders, run_works = [], []
+    orders = []
     for _, _, bits in runs:
         n_bits = len(bits)
         hit = [touches_of(bit, hits, layout.bounds, layout.sizes) for bit in bits]
         visit = layout.visit_order(hit)
         orders.append(visit)
         run_work = visit.work
-        run_works.append(run_work)
         work += run_work
         seconds += SWEEP_SECONDS * math.pow(run_work, SWEEP_POWER)
         # messages (alpha at every boundary's live states, gamma twice at one boundary's),
@@ -295,7 +293,7 @@ def plan_runs(
         numbers = max(numbers, messages + scratch + int(tables))
     if numbers > MAX_FIRED_NUMBERS:
         return None
-    return Sweeps(runs, work, numbers, seconds, tuple(orders), tuple(run_works))
+    return Sweeps(runs, work, numbers, seconds, tuple(orders))
 
 
 def _leak_at_first(bit: Bit, first: int, bounds: Array, sizes: Array) -> Bit:
@@ -318,21 +316,17 @@ def sweep(
     d: Array,
     bits: list[Bit],
     layout: Layout,
-    hits: Mapping[int, Any],
-    visit: Visit | None = None,
+    visit: Visit,
 ) -> tuple[float, Array, Array, Array]:
     """One compiled sweep: P(e) (scaled as ``d``), unit-state joints, hub and row shares.
 
-    The kernel visits the units in the order ``visit`` (by default ``layout.visit_order``
-    for these bits), each bit's leak moved into the first unit it touches in that order;
-    ``hits``: each bit's ``touches`` by ``id``, where known.
+    The kernel visits the units in the order ``visit`` (``layout.visit_order`` of these
+    bits, planned with the run), each bit's leak moved into the first unit it touches there.
     """
     from model.inference._fired_kernel import fired_sweep
 
     n_xs = len(d)
     bounds, sizes = layout.bounds, layout.sizes
-    if visit is None:
-        visit = layout.visit_order([touches_of(b, hits, bounds, sizes) for b in bits])
     bits = [
         _leak_at_first(b, int(u), bounds, sizes) for b, u in zip(bits, visit.first, strict=True)
     ]

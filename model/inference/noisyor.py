@@ -999,7 +999,7 @@ class NoisyOrEngine:
             if coef == 0.0:
                 continue
             dv = d if vec is None else d * vec
-            t, j, hs, rs = sweep(common, dv, bits, self._layout, self._bit_hits, visit)
+            t, j, hs, rs = sweep(common, dv, bits, self._layout, visit)
             total += coef * t
             size += abs(coef) * t
             joint += coef * j
