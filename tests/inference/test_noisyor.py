@@ -297,6 +297,42 @@ def test_the_sweep_gives_way_to_enumeration_where_it_is_estimated_slower() -> No
     assert NoisyOrEngine(random_spec(25, seed=25))._stable_seconds({}, 0) is None
 
 
+def test_a_signed_sum_its_estimate_calls_hopeless_is_not_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many positive findings: the findings' own kappas are measured and no full sum runs.
+
+    Nine positives (a bench set): the product of their kappas is about 1e16 against a
+    limit of about 5e3, and the sum, when run, measured 7e12. The answer comes from the
+    stable method all the same, equal to enumeration's; with three positives the signed
+    sum still runs first.
+    """
+    from model.inference import _noisyor_kernel
+
+    calls: list[float] = []
+    original = _noisyor_kernel.quickscore_split
+
+    def counted(*args: object) -> object:
+        calls.append(float(args[-1]))  # type: ignore[arg-type]
+        return original(*args)
+
+    monkeypatch.setattr(_noisyor_kernel, "quickscore_split", counted)
+    spec = load_spec()
+    many = {COMPLAINT: "yes", "warm_up": "skipped", "pain_in_calf_muscle": "yes"}
+    many |= {"warmth_redness": "yes", "one_leg_swelling": "yes", "previous_vte": "yes"}
+    many |= {"pain_when_walking": "no", "cold_pale_foot": "yes", "eases_within_hours": "yes"}
+    many |= {"pain_on_passive_stretch": "yes", "tense_swollen_calf": "yes"}
+    many |= {"calf_squeeze_no_foot_movement": "yes", "knee_problem": "yes"}
+    few = {COMPLAINT: "yes", "one_leg_swelling": "yes", "pain_at_rest": "yes"}
+    fast, enum = NoisyOrEngine(spec), EnumerationEngine(spec)
+    for ev, full_runs in ((many, 0), (few, 1)):
+        calls.clear()
+        before = fast.stats["stable"]
+        assert agree(fast, enum, [ev], list(fast.causes)) == 1
+        assert sum(k >= 0.0 for k in calls) == full_runs, calls
+        assert (fast.stats["stable"] == before + 1) == (full_runs == 0), fast.stats
+
+
 @pytest.mark.usefixtures("fired_first")
 def test_signed_complaint_runs_fall_back_to_the_plain_sweep_when_they_cancel() -> None:
     """The complaint as two signed runs cancels by ``1 / P(complaint | rest)``.
