@@ -20,12 +20,15 @@ from typing import Any
 
 import pytest
 from paths import LITERATURE
+from test_contract import CAUSES, FINDINGS, RISK_FACTORS
 
 from model import DiagnosticModel
 
 CASES: list[dict[str, Any]] = tomllib.loads(LITERATURE.read_text())["case"]
 ORDER = ("self_care", "see_clinician", "urgent", "emergency")
 TODAY = {"urgent", "emergency"}
+# the ids outside checks can use: the contract's, without the model's own additions
+CONTRACT = {*RISK_FACTORS, *CAUSES, *FINDINGS, "symptom_duration"}
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,14 @@ class Scored:
     dropped: tuple[str, ...]
 
 
-def score(model: DiagnosticModel, case: dict[str, Any]) -> Scored:
-    """Diagnose one case; evidence ids the vocabulary does not (yet) have are left out."""
-    evidence = {k: v for k, v in case["evidence"].items() if k in model.variables}
+def score(model: DiagnosticModel, case: dict[str, Any], contract: bool = False) -> Scored:
+    """Diagnose one case; evidence ids the vocabulary does not (yet) have are left out.
+
+    ``contract``: leave out the model's own additions too, as a case encoded in the
+    contract's vocabulary only would give.
+    """
+    known = CONTRACT if contract else model.variables
+    evidence = {k: v for k, v in case["evidence"].items() if k in known}
     dropped = tuple(sorted(set(case["evidence"]) - set(evidence)))
     d = model.diagnose(evidence, explained=False)
     ranked = [c.id for c in d.causes]
@@ -59,8 +67,18 @@ def score(model: DiagnosticModel, case: dict[str, Any]) -> Scored:
 
 
 @cache
-def _all(model: DiagnosticModel) -> tuple[Scored, ...]:
-    return tuple(score(model, c) for c in CASES)
+def _all(model: DiagnosticModel, contract: bool = False) -> tuple[Scored, ...]:
+    return tuple(score(model, c, contract) for c in CASES)
+
+
+def summary(scored: tuple[Scored, ...]) -> str:
+    """Top-1, top-3 and care-today counts, on one line."""
+    n = len(scored)
+    today = [s for s in scored if s.needed in TODAY]
+    return (
+        f"top-1 {sum(s.rank == 1 for s in scored)}/{n}, top-3 {sum(s.rank <= 3 for s in scored)}"
+        f"/{n}, needed care today {sum(s.level in TODAY for s in today)}/{len(today)} sent today"
+    )
 
 
 def test_the_set_is_large_and_uses_the_vocabulary(model: DiagnosticModel) -> None:
@@ -89,6 +107,8 @@ def test_literature_scores(model: DiagnosticModel, capsys: pytest.CaptureFixture
         f"({top3 / n:.0%}), triage {same}/{n} ({same / n:.0%}; urgent and emergency together)",
         f"  needed care today: {len(caught)}/{len(today)} sent today; self-care cases sent "
         f"today {len(over)}/{len(benign)}, sent to any clinician {len(higher)}/{len(benign)}",
+        f"  with the contract's ids only (the model's own questions left out): "
+        f"{summary(_all(model, contract=True))}",
     ]
     for s in scored:
         if s.rank > 3 or (s.needed in TODAY and s.level not in TODAY) or s in over:
