@@ -6,6 +6,7 @@ Only ``loader`` builds these from files; everything downstream trusts them.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -555,6 +556,10 @@ class ModelSpec:
                 for k in values
             )
             new.derived["baselines" if keeps else "warm_start"] = self.derived["baselines"]
+            if not keeps:
+                # its Jacobian speeds the solve (calibration); weak, so that a chain of
+                # edits does not keep every earlier spec alive
+                new.derived["warm_from"] = weakref.ref(self)
         return new
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytest
 
 from model import DiagnosticModel
+from model.inference import calibration
 from model.inference.calibration import presentation_marginals, solved_baselines
 
 
@@ -49,3 +53,56 @@ def test_an_edited_number_is_recalibrated(model: DiagnosticModel) -> None:
     edited = model.with_values({"causes:doms.prevalence": 0.2})
     assert abs(edited.priors["doms"].probability - 0.2) < 1e-6
     assert abs(edited.priors["dvt"].probability - 0.005) < 1e-6
+
+
+def test_a_nearby_solve_with_the_jacobian_takes_fewer_steps_to_the_same_baselines(
+    model: DiagnosticModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chord method: an edited spec solved from its parent's solution and Jacobian.
+
+    Both solves meet the prevalences to the solver's tolerance; with the parent's inverse
+    Jacobian (the sensitivity sweeps' case: one number at an end of its range) the solve
+    evaluates the marginals fewer times. A spec whose parent is gone solves without it.
+    """
+    steps = {"n": 0}
+    original = calibration._Problem.marginals
+
+    def counted(self: Any, baselines: Any) -> Any:
+        steps["n"] += 1
+        return original(self, baselines)
+
+    monkeypatch.setattr(calibration._Problem, "marginals", counted)
+    base = model.spec
+    inverse = calibration.inverse_jacobian(base)
+    assert inverse is not None
+    for key, value in (
+        ('causes:dvt.odds_ratios."recent_immobility.yes"', 6.0),
+        ("causes:doms.prevalence", 0.2),
+        ('findings:calf_pain_presentation.causes."calf_strain.grade_2"', 0.80),
+    ):
+        edited = base.with_values({key: value})
+        warm = edited.derived["warm_start"]
+        counts = []
+        answers = []
+        for chord in (None, inverse):
+            steps["n"] = 0
+            answers.append(calibration.solve(edited, warm, chord))
+            counts.append(steps["n"])
+        assert counts[1] < counts[0], (key, counts)
+        for c, plain in answers[0].items():
+            np.testing.assert_allclose(answers[1][c], plain, rtol=1e-7, atol=1e-12, err_msg=c)
+        assert edited.derived["warm_from"]() is base
+
+
+def test_the_jacobian_is_computed_only_for_a_spec_that_serves_many_edits() -> None:
+    """One edit solves without it; the ``CHORD_AFTER + 1``-th edit of one spec computes it."""
+    from model.priors.loader import load_spec
+
+    base = load_spec()
+    solved_baselines(base)
+    for i in range(1, calibration.CHORD_AFTER + 2):
+        edited = base.with_values({"causes:doms.prevalence": 0.2 + 0.01 * i})
+        doms = presentation_marginals(edited, solved_baselines(edited))["doms"][1]
+        assert abs(doms - 0.2 - 0.01 * i) < 1e-8, i
+        assert ("inverse_jacobian" in base.derived) == (i > calibration.CHORD_AFTER), i
+    assert base.derived["inverse_jacobian"] is not None
