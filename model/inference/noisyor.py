@@ -680,10 +680,20 @@ class NoisyOrEngine:
                 factor[c] = dist[c]
                 coefs.append(0.5 * float(w))
                 factors.append(factor)
-        rebuilt = sum(
-            coef * outer_vectors([f[c] for c in parents])
-            for coef, f in zip(coefs, factors, strict=True)
-        )
+        # the check, accumulated per node as a dual number over the parents (``a`` the
+        # product of the g, ``b`` the sum with one factor swapped for its d): about four
+        # times cheaper than the terms one by one
+        rebuilt = coefs[0] * outer_vectors([factors[0][c] for c in parents])
+        for x, w in zip(nodes, weights, strict=True):
+            t = 0.5 * (x + 1.0)
+            a, b = np.ones(1), np.zeros(1)
+            for c in parents:
+                g = 1.0 + (t - 1.0) * present[c]
+                a, b = (
+                    np.multiply.outer(a, g),
+                    np.multiply.outer(b, g) + np.multiply.outer(a, dist[c]),
+                )
+            rebuilt = rebuilt + 0.5 * float(w) * b.ravel()
         if not np.allclose(rebuilt, cpt.values[s].ravel(), rtol=1e-12, atol=1e-15):
             return None
         vecs = [self._unit_vector(f) for f in factors]
