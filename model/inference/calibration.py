@@ -49,7 +49,7 @@ import numpy as np
 
 from model.atomic import write_text_atomic
 from model.errors import PriorsError
-from model.inference.tables import Array, cause_cpt
+from model.inference.tables import Array, cause_cpt, log_odds_shift, logistic_values
 from model.priors.spec import ModelSpec
 
 TOL = 1e-9  # on the cumulative log-odds: a relative error of about 1e-9
@@ -108,6 +108,13 @@ class _Problem:
         }
         self.groups = _groups(spec)
         self.causes = {c.variable.id: c for c in spec.causes}
+        # the logistic causes' log odds ratios at every parent state: fixed per spec, while
+        # the solver moves the baselines
+        self.shift = {
+            c: log_odds_shift(cause, self.cards, self.states)
+            for c, cause in self.causes.items()
+            if cause.table is None
+        }
         self.leak = 0.0
         self.q: dict[str, Array] = {c: np.ones(self.cards[c]) for c in self.causes}
         p = spec.presentation
@@ -178,6 +185,8 @@ class _Problem:
         """P(cause state | complaint) for every cause, with these baselines."""
         tables = {
             c: cause_cpt(cause, self.cards, self.states, baselines.get(c)).values
+            if c not in self.shift or c not in baselines
+            else logistic_values(self.shift[c], baselines[c])
             for c, cause in self.causes.items()
         }
         with_q, prior, phis = [], [], []

@@ -196,7 +196,20 @@ def cause_cpt(
     if cause.table is not None:
         rows = np.array([r.values for r in cause.table.rows], dtype=float)
         return CPT(var.id, var.states, parents, rows.T.reshape((len(var.states), *shape)))
-    shift = np.zeros(shape)
+    if baseline is None:
+        if cause.prevalence:
+            raise ValueError(f"{var.id} is given by its prevalence: pass the solved baseline")
+        baseline = np.array([e.value for e in cause.baseline], dtype=float)
+    values = logistic_values(log_odds_shift(cause, cards, states), baseline)
+    return CPT(var.id, var.states, parents, values)
+
+
+def log_odds_shift(
+    cause: Cause, cards: dict[str, int], states: dict[str, tuple[str, ...]]
+) -> Array:
+    """The sum of a logistic cause's log odds ratios at every parent state (shape: parents)."""
+    parents = cause.parents
+    shift = np.zeros(tuple(cards[p] for p in parents))
     for o in cause.odds_ratios:
         axis = parents.index(o.parent)
         index: list[slice | None] = [None] * len(parents)
@@ -204,10 +217,15 @@ def cause_cpt(
         column = np.zeros(cards[o.parent])
         column[states[o.parent].index(o.state)] = np.log(o.entry.value)
         shift = shift + column[tuple(index)]
-    if baseline is None:
-        if cause.prevalence:
-            raise ValueError(f"{var.id} is given by its prevalence: pass the solved baseline")
-        baseline = np.array([e.value for e in cause.baseline], dtype=float)
+    return shift
+
+
+def logistic_values(shift: Array, baseline: Array) -> Array:
+    """The table (states x parents) of a cause: ``baseline`` at the reference, moved by ``shift``.
+
+    >>> logistic_values(np.zeros(2), np.array([0.25])).round(3).tolist()
+    [[0.75, 0.75], [0.25, 0.25]]
+    """
     base = np.asarray(baseline, dtype=float)
     # P(Y >= k) at the reference for k = 1..K-1; the same log odds ratio shifts each.
     at_least = np.clip(np.cumsum(base[::-1])[::-1], 0.0, 1.0)
@@ -216,9 +234,8 @@ def cause_cpt(
         [np.ones((1, cumulative.shape[1])), cumulative, np.zeros((1, cumulative.shape[1]))]
     )
     values = upper[:-1] - upper[1:]
-    return CPT(
-        var.id, var.states, parents, np.clip(values, 0.0, 1.0).reshape((len(var.states), *shape))
-    )
+    out: Array = np.clip(values, 0.0, 1.0).reshape((len(base) + 1, *shift.shape))
+    return out
 
 
 def _inhibitors(
