@@ -62,7 +62,7 @@ def test_a_nearby_solve_with_the_jacobian_takes_fewer_steps_to_the_same_baseline
 
     Both solves meet the prevalences to the solver's tolerance; with the parent's inverse
     Jacobian (the sensitivity sweeps' case: one number at an end of its range) the solve
-    evaluates the marginals fewer times. A spec whose parent is gone solves without it.
+    evaluates the marginals fewer times.
     """
     steps = {"n": 0}
     original = calibration._Problem.marginals
