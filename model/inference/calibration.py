@@ -116,7 +116,8 @@ class _Problem:
             if cause.table is None
         }
         # the solver's coordinates: the cumulative log-odds of the causes given by their
-        # prevalence, one block each (``cuts``); the other logistic causes keep their baseline
+        # prevalence, one block each (``cuts``); the other logistic causes keep their
+        # baseline (``fixed``, used where ``marginals`` is given none)
         self.solved = [c.variable.id for c in spec.causes if c.prevalence]
         self.cuts = np.cumsum([len(self.causes[c].prevalence) for c in self.solved])[:-1]
         self.fixed = {
@@ -192,10 +193,11 @@ class _Problem:
 
     def marginals(self, baselines: Mapping[str, Array]) -> dict[str, Array]:
         """P(cause state | complaint) for every cause, with these baselines."""
+        given = {**self.fixed, **baselines}
         tables = {
-            c: cause_cpt(cause, self.cards, self.states, baselines.get(c)).values
-            if c not in self.shift or c not in baselines
-            else logistic_values(self.shift[c], baselines[c])
+            c: logistic_values(self.shift[c], given[c])
+            if c in self.shift
+            else cause_cpt(cause, self.cards, self.states).values
             for c, cause in self.causes.items()
         }
         with_q, prior, phis = [], [], []
@@ -239,7 +241,7 @@ class _Problem:
 
     def log_odds(self, v: Array) -> Array:
         """The solver's map: at coordinates ``v``, the cumulative log-odds of P(cause | complaint)."""
-        got = self.marginals({**self.fixed, **self.unpack(v)})
+        got = self.marginals(self.unpack(v))
         return np.concatenate(
             [_logit(np.clip(_cumulative(got[c][1:]), 1e-300, 1 - 1e-16)) for c in self.solved]
         )
