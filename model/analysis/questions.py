@@ -219,10 +219,11 @@ def rank_questions(
     pending = [v for v in candidates(model, given) if v not in exclude]
     if not pending:
         return []
-    # One small query per variable: engines that build the joint over the query
-    # variables (pgmpy's) blow up when asked for many findings at once.
-    probs = {v: model.marginals([v], given)[v] for v in pending}
-    now = model.marginals(model.spec.cause_ids, given)
+    # one query for every answer's probability and the causes: an engine that falls back
+    # to enumeration then weighs every finding in one pass over the cause configurations,
+    # once instead of once per finding; pgmpy's asks in small groups by itself
+    now = model.marginals([*model.spec.cause_ids, *pending], given)
+    probs = {v: now[v] for v in pending}
     scored = [question(model, given, v, probs[v], now) for v in pending]
     if red_flags:
         return sorted(scored, key=lambda q: (-q.red_flag_gain, -q.gain))

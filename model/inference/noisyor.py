@@ -1089,6 +1089,7 @@ class NoisyOrEngine:
             return stable
         out: dict[str, Array] = {}
         by_cause = solved.joint @ self._to_cause
+        rest: list[str] = []  # the variables whose marginal the stable method must give
         for v in variables:
             if v in evidence:
                 out[v] = np.array([1.0 if s == evidence[v] else 0.0 for s in self.states[v]])
@@ -1097,19 +1098,18 @@ class NoisyOrEngine:
             if kind == "cause":
                 lo, hi = self._cause_cols[v]
                 out[v] = by_cause[lo:hi]
-            elif kind == "risk_factor":
-                rf = self._rf_marginal(v, evidence, solved)
-                if rf is None:
-                    again_rf: dict[str, Array] = self._stable().marginals(variables, evidence)
-                    return again_rf
-                out[v] = rf
+                continue
+            if kind == "risk_factor":
+                dist = self._rf_marginal(v, evidence, solved)
             else:
                 dist = self._finding_marginal(v, evidence, solved)
-                if dist is None:
-                    again: dict[str, Array] = self._stable().marginals(variables, evidence)
-                    return again
+            if dist is None:
+                rest.append(v)
+            else:
                 out[v] = dist
-        return out
+        if rest:  # one call: enumeration weighs all of them in one pass
+            out.update(self._stable().marginals(rest, evidence))
+        return {v: out[v] for v in variables}
 
     def _rf_marginal(self, v: str, evidence: Mapping[str, str], solved: _Solved) -> Array | None:
         n = len(self.states[v])

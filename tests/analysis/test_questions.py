@@ -140,3 +140,22 @@ def test_every_answer_preview_equals_a_direct_query(
                     a.state,
                     cause,
                 )
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"one_leg_swelling": "yes", "age_group": "45_to_59"},
+        # a duration answer sends the default engine to enumeration for every query
+        {"symptom_duration": "weeks", "not_improving": "yes", "prior_calf_injury": "yes"},
+    ],
+)
+def test_answer_probabilities_equal_one_query_per_variable(
+    model: DiagnosticModel, evidence: dict[str, str]
+) -> None:
+    """The answers' probabilities come from one query over every variable: each must
+    equal the variable asked about on its own."""
+    for q in rank_questions(model, evidence):
+        alone = model.engine.marginals([q.variable], evidence)[q.variable]
+        got = [a.probability for a in q.answers]
+        assert got == pytest.approx(list(alone), abs=1e-12), q.variable
