@@ -16,6 +16,7 @@ from model.analysis.explain import Explanation, explain, raised_by
 from model.analysis.protocol import checked
 from model.analysis.questions import Question, next_questions
 from model.evidence import EvidenceLike, check_evidence
+from model.inference.answers import AnswerKey, marginals_after
 from model.inference.engines import Engine, EngineName, make_engine
 from model.inference.quickscore import QuickscoreKernel
 from model.inference.tables import Array
@@ -91,6 +92,12 @@ class DiagnosticModel:
     def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
         """Log P(evidence), and the conflicting items when it is zero."""
         return self.engine.log_evidence(evidence)
+
+    def marginals_after(
+        self, causes: Sequence[str], answers: Sequence[AnswerKey], evidence: Mapping[str, str]
+    ) -> dict[AnswerKey, dict[str, Array]]:
+        """P(cause | evidence, variable = state) for each cause and each ``(variable, state)``."""
+        return marginals_after(self.engine, causes, answers, evidence)
 
     @cached_property
     def priors(self) -> dict[str, CauseResult]:

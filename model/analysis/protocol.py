@@ -32,6 +32,12 @@ class PosteriorModel(Protocol):
         """Log P(evidence), and the conflicting items when it is zero."""
         ...
 
+    def marginals_after(
+        self, causes: Sequence[str], answers: Sequence[tuple[str, str]], evidence: Mapping[str, str]
+    ) -> dict[tuple[str, str], dict[str, Array]]:
+        """P(cause | evidence, variable = state) for each cause and each single answer."""
+        ...
+
     def with_values(self, values: Mapping[str, float]) -> PosteriorModel:
         """A model with some prior numbers replaced (keys of ``spec.entries``)."""
         ...

@@ -123,12 +123,14 @@ def _answer_posteriors(
     variable: str,
     answer_probs: Array,
     now: Mapping[str, Array],
+    after: Mapping[tuple[str, str], Mapping[str, Array]] | None = None,
 ) -> dict[str, Mapping[str, Array]]:
     """The causes' marginals after each answer (NaN for an impossible one).
 
     The most probable answer's marginals follow exactly from the others' by the law of
     total probability, P(c | e) = sum_s P(s | e) P(c | e, s), which saves one query per
     question; its probability is at least 1 / (number of answers), so nothing cancels.
+    ``after`` holds the others' marginals when already known (``asked_answers``).
     """
     causes = model.spec.cause_ids
     states = model.spec.variables[variable].states
@@ -139,8 +141,12 @@ def _answer_posteriors(
     posts: dict[str, Mapping[str, Array]] = {}
     for state, p in zip(states, answer_probs, strict=True):
         if state != derived:
-            given = {**evidence, variable: state}
-            posts[state] = model.marginals(causes, given) if p > 0.0 else nan
+            if p <= 0.0:
+                posts[state] = nan
+            elif after is not None and (variable, state) in after:
+                posts[state] = after[variable, state]
+            else:
+                posts[state] = model.marginals(causes, {**evidence, variable: state})
     p_derived = float(answer_probs[states.index(derived)])
     others = [
         (float(p), posts[s])
@@ -154,17 +160,31 @@ def _answer_posteriors(
     return posts
 
 
+def asked_answers(
+    model: PosteriorModel, variables: Sequence[str], probs: Mapping[str, Array]
+) -> list[tuple[str, str]]:
+    """The answers ``_answer_posteriors`` queries: every possible one but the likeliest."""
+    out = []
+    for v in variables:
+        states = model.spec.variables[v].states
+        derived = int(np.argmax(probs[v]))
+        out += [(v, s) for i, s in enumerate(states) if i != derived and probs[v][i] > 0.0]
+    return out
+
+
 def question(
     model: PosteriorModel,
     evidence: Mapping[str, str],
     variable: str,
     answer_probs: Array | None = None,
     now: Mapping[str, Array] | None = None,
+    after_answers: Mapping[tuple[str, str], Mapping[str, Array]] | None = None,
 ) -> Question:
     """Score one question against checked evidence (gain zero when it is already answered).
 
-    ``answer_probs`` is ``P(variable | evidence)`` and ``now`` the causes' marginals given
-    the evidence, when already known.
+    ``answer_probs`` is ``P(variable | evidence)``, ``now`` the causes' marginals given
+    the evidence and ``after_answers`` those given each answer (``asked_answers``), when already
+    known.
     """
     spec = model.spec
     causes = model.spec.cause_ids
@@ -178,7 +198,7 @@ def question(
     after: list[tuple[float, float]] = []
     after_flags: list[tuple[float, float]] = []
     flags = urgent_rules(spec)
-    posts = _answer_posteriors(model, evidence, variable, answer_probs, now)
+    posts = _answer_posteriors(model, evidence, variable, answer_probs, now, after_answers)
     for state, p in zip(var.states, answer_probs, strict=True):
         p = float(p)
         post = posts[state]
@@ -222,9 +242,12 @@ def rank_questions(
     # one query for every answer's probability and the causes: an engine that falls back
     # to enumeration then weighs every finding in one pass over the cause configurations,
     # once instead of once per finding; pgmpy's asks in small groups by itself
-    now = model.marginals([*model.spec.cause_ids, *pending], given)
-    probs = {v: now[v] for v in pending}
-    scored = [question(model, given, v, probs[v], now) for v in pending]
+    causes = model.spec.cause_ids
+    now = model.marginals([*causes, *pending], given)
+    # and one call for the causes after every answer: enumeration weighs all the
+    # findings' answers in one pass, and reuses the passes of the risk factors' states
+    after = model.marginals_after(causes, asked_answers(model, pending, now), given)
+    scored = [question(model, given, v, now[v], now, after) for v in pending]
     if red_flags:
         return sorted(scored, key=lambda q: (-q.red_flag_gain, -q.gain))
     return sorted(scored, key=lambda q: (-q.gain, -q.red_flag_gain))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
+from model.inference.answers import AnswerKey, marginals_after
 from model.inference.enumeration import EnumerationEngine
 from model.inference.noisyor import NoisyOrEngine
 from model.inference.tables import Array
@@ -53,6 +54,12 @@ class Presenting:
     def marginals(self, variables: Sequence[str], evidence: Mapping[str, str]) -> dict[str, Array]:
         """P(variable | evidence, complaint)."""
         return self.inner.marginals(variables, {**evidence, **self._fixed})
+
+    def marginals_after(
+        self, causes: Sequence[str], answers: Sequence[AnswerKey], evidence: Mapping[str, str]
+    ) -> dict[AnswerKey, dict[str, Array]]:
+        """P(cause | evidence, answer, complaint) for each single answer."""
+        return marginals_after(self.inner, causes, answers, {**evidence, **self._fixed})
 
     def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
         """Log P(evidence | complaint); on zero, the conflicting items."""

@@ -69,9 +69,11 @@ exceeds a quarter chunk (the shipped DVT component: 384 x 2048) they are one mor
 factor of ``W`` instead, so that the block is never copied.
 
 *Marginals.* Cause marginals come from one pass of halving sums over each chunk (about
-``2N`` additions for all causes); a finding's marginal is one more weighted sum per state;
-a risk factor's marginal repeats the computation with the factor clamped to each of its
-states.
+``2N`` additions for all causes); a finding's marginal is one more weighted sum per state,
+and the halving sums of that weighted chunk give the causes' marginals after that answer
+(``marginals_after``: "what to ask next" gets every finding's answers from one pass, not
+one pass per answer); a risk factor's marginal repeats the computation with the factor
+clamped to each of its states (memoised, so its answers reuse those passes).
 
 Scaling and limits
 ------------------
@@ -114,6 +116,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.evidence import smallest_conflict
+from model.inference.answers import AnswerKey
 from model.inference.network_tables import cpts_for
 from model.inference.tables import CPT, Array, NoisyOrCPT
 from model.priors.spec import CategoricalFinding, Cause, Finding, ModelSpec, RiskFactor
@@ -125,7 +128,8 @@ MAX_CONFIGS = 2**22
 MAX_TABLE = 2**24
 RESCALE_EVERY = 8
 CHUNK_NUMBERS = 2**18  # numbers per chunk of W (2 MB) and of the hub product beside it
-PASS_MEMO = 8  # evidence sets whose sums are kept (a few small arrays each)
+PASS_MEMO = 64  # evidence sets whose sums are kept (a few small arrays each): enough for
+# every risk-factor state that "what to ask next" clamps, so its answers reuse those passes
 CACHE_NUMBERS = 2**21  # per component: memoised risk-factor blocks, 16 MB at most
 EINSUM_AXES = 52  # numpy's einsum names at most 52 axes
 
@@ -224,13 +228,16 @@ class Sums:
     """One evidence set's sums over ``W``, each scaled by ``exp(-log_scale)``.
 
     ``total`` is ``P(e)``'s; ``causes`` every cause's unnormalised marginal (in the
-    engine's order); ``findings`` the finding states' ``sum_x W(x) P(f = k | x)``.
+    engine's order); ``findings`` the finding states' ``sum_x W(x) P(f = k | x)``;
+    ``after[f][k]`` every cause's unnormalised marginal with ``f = k`` added to ``e``
+    (``sum_x W(x) P(f = k | x) [x_c = s]``, for the findings asked that way).
     """
 
     log_scale: float
     total: float
     causes: list[Array]
     findings: dict[str, Array]
+    after: dict[str, list[list[Array]]] = field(default_factory=dict)
 
 
 def _prod(values: Sequence[int]) -> int:
@@ -631,7 +638,13 @@ class EnumerationEngine:
         return sums
 
     def _compute_sums(self, evidence: Mapping[str, str], findings: Sequence[str]) -> Sums:
-        """One pass over ``W``, a chunk at a time (see the module doc)."""
+        """One pass over ``W``, a chunk at a time (see the module doc).
+
+        Each state of an asked finding weighs the chunk (``N`` products) for its sum, and
+        that weighted chunk's halving sums (about ``2 N`` more) give the causes' marginals
+        with that answer added (``Sums.after``), which "what to ask next" wants beside the
+        finding's marginal: one pass for every answer instead of one per answer.
+        """
         hub = self._outer(evidence, self.hubs)
         cause_vectors, log_base = self._cause_vectors(evidence)
         blocks: list[Array] = []
@@ -671,6 +684,8 @@ class EnumerationEngine:
         total = 0.0
         causes = [np.zeros(n) for n in self.shape]
         found = {f: np.zeros(len(fs)) for f, fs in asked.items()}
+        tilted = {f: [[np.zeros(n) for n in self.shape] for _ in fs] for f, fs in asked.items()}
+        running = [*causes, *(a for per in tilted.values() for state in per for a in state)]
         for head in np.ndindex(*self.shape[:lead]):
             w = self._chunk(blocks, hub, head)
             log_w = log_base
@@ -686,7 +701,7 @@ class EnumerationEngine:
             if size > scale:  # the new largest chunk: the sums so far shrink to its scale
                 shrink = math.exp(scale - size)
                 total *= shrink
-                for arr in (*causes, *found.values()):
+                for arr in (*running, *found.values()):
                     arr *= shrink
                 scale = size
             # this chunk's total over the largest one's (at most 1), and its sums as shares
@@ -698,10 +713,18 @@ class EnumerationEngine:
             for i, dist in enumerate(axis_sums(w.ravel(), tail), start=lead):
                 causes[i] += share * (dist / s)
             for f, fs in asked.items():
-                found[f] += share * np.array([float((w * chunk_of(g, head)).sum()) / s for g in fs])
+                for k, g in enumerate(fs):
+                    wg = w * chunk_of(g, head)
+                    part = share * float(wg.sum()) / s
+                    found[f][k] += part
+                    into = tilted[f][k]
+                    for i, h in enumerate(head):
+                        into[i][h] += part
+                    for i, dist in enumerate(axis_sums(wg.ravel(), tail), start=lead):
+                        into[i] += share * (dist / s)
         if total == 0.0:
             scale = 0.0
-        return Sums(scale, total, causes, found)
+        return Sums(scale, total, causes, found, tilted)
 
     def clear_memo(self) -> None:
         """Forget the memoised risk-factor blocks and evidence sums (for cold timings)."""
@@ -818,6 +841,47 @@ class EnumerationEngine:
                 dist = np.exp(np.array(logs) - max(logs))
                 out[v] = dist / dist.sum()
         return {v: out[v] for v in variables}
+
+    def marginals_after(
+        self, causes: Sequence[str], answers: Sequence[AnswerKey], evidence: Mapping[str, str]
+    ) -> dict[AnswerKey, dict[str, Array]]:
+        """The causes' marginals given ``evidence`` plus each single ``(variable, state)``.
+
+        The answers of unobserved findings all come from one pass over ``W`` (each
+        state's weighted chunks summed along every axis); any other answer from the pass
+        of its own evidence (memoised: ``marginals`` of a risk factor makes the same).
+        NaNs for an answer of probability zero.
+
+        >>> from model.priors.loader import load_spec
+        >>> eng = EnumerationEngine(load_spec())
+        >>> ev = {"one_leg_swelling": "yes", "calf_pain_presentation": "yes"}
+        >>> got = eng.marginals_after(["dvt"], [("bruising", "yes")], ev)
+        >>> one = eng.marginals(["dvt"], {**ev, "bruising": "yes"})
+        >>> bool(abs(got["bruising", "yes"]["dvt"] - one["dvt"]).max() < 1e-12)
+        True
+        """
+        if self.too_large:
+            return {
+                a: self._fallback().marginals(causes, {**evidence, a[0]: a[1]}) for a in answers
+            }
+        tilted = [v for v, _ in answers if v in self._finding_ids and v not in evidence]
+        sums = self._evidence_sums(evidence, list(dict.fromkeys(tilted)))
+        out: dict[AnswerKey, dict[str, Array]] = {}
+        for var, state in answers:
+            if var in sums.after:
+                k = self.states[var].index(state)
+                parts, total = sums.after[var][k], float(sums.findings[var][k])
+            else:
+                total = 0.0
+            if not total > 0.0:  # not tilted, or too small beside the pass's scale: its own
+                clamped = self._evidence_sums({**evidence, var: state})
+                parts, total = clamped.causes, clamped.total
+            if total <= 0.0:
+                out[var, state] = {c: np.full(len(self.states[c]), np.nan) for c in causes}
+                continue
+            by_cause = dict(zip(self.order, parts, strict=True))
+            out[var, state] = {c: by_cause[c] / total for c in causes}
+        return out
 
     def log_evidence(self, evidence: Mapping[str, str]) -> tuple[float, list[str]]:
         """Log P(evidence); on zero, ``-inf`` and a small set of ``"id=state"`` that conflict.

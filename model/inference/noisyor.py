@@ -144,6 +144,7 @@ from typing import Any
 
 import numpy as np
 
+from model.inference.answers import AnswerKey, marginals_after
 from model.inference.enumeration import (
     MAX_CONFIGS,
     EnumerationEngine,
@@ -1110,6 +1111,29 @@ class NoisyOrEngine:
         if rest:  # one call: enumeration weighs all of them in one pass
             out.update(self._stable().marginals(rest, evidence))
         return {v: out[v] for v in variables}
+
+    def marginals_after(
+        self, causes: Sequence[str], answers: Sequence[AnswerKey], evidence: Mapping[str, str]
+    ) -> dict[AnswerKey, dict[str, Array]]:
+        """The causes' marginals given ``evidence`` plus each single ``(variable, state)``.
+
+        Each answer takes this engine's own path when it can; the rest go to the stable
+        engine in one call (enumeration weighs every finding's answers in one pass).
+        """
+        out: dict[AnswerKey, dict[str, Array]] = {}
+        rest: list[AnswerKey] = []
+        for var, state in answers:
+            solved = self._solve({**evidence, var: state})
+            if solved is None:
+                rest.append((var, state))
+                continue
+            by_cause = solved.joint @ self._to_cause
+            out[var, state] = {
+                c: by_cause[self._cause_cols[c][0] : self._cause_cols[c][1]] for c in causes
+            }
+        if rest:
+            out.update(marginals_after(self._stable(), causes, rest, evidence))
+        return {a: out[a] for a in answers}
 
     def _rf_marginal(self, v: str, evidence: Mapping[str, str], solved: _Solved) -> Array | None:
         n = len(self.states[v])
