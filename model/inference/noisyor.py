@@ -1197,10 +1197,13 @@ class NoisyOrEngine:
         return solved.log_p, []
 
     def clear_memo(self) -> None:
-        """Forget the last answer and the sweep's visit orders (for cold timings)."""
+        """Forget the last answer, the sweep's orders and the stable engine's memos (cold timings)."""
         self._last = None
         if self.supported:
             self._layout.orders.clear()
+        clear = getattr(self._stable_engine, "clear_memo", None)
+        if clear is not None:
+            clear()
 
 
 def _pays(sweeps: Sweeps, live: float, stable_seconds: float | None) -> bool:

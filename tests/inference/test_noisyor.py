@@ -459,6 +459,21 @@ def test_incremental_rebuild_equals_a_fresh_engine() -> None:
     assert isinstance(model.with_values({}).engine.inner, NoisyOrEngine)
 
 
+def test_clearing_the_memo_clears_the_stable_engines_too() -> None:
+    """A cold timing is cold all the way down: the enumeration the engine fell back to
+    forgets its passes and risk-factor blocks as well, and answers the same after."""
+    eng = NoisyOrEngine(load_spec())
+    ev = {"symptom_duration": "days", "one_leg_swelling": "yes", "hydration": "poor"}
+    ev["calf_pain_presentation"] = "yes"
+    before = eng.marginals(["dvt"], ev)["dvt"]
+    assert eng.stats["stable"] == 1
+    stable = eng._stable()
+    assert stable._sums and any(stable._blocks)
+    eng.clear_memo()
+    assert not stable._sums and not any(stable._blocks)
+    assert eng.marginals(["dvt"], ev)["dvt"].tolist() == before.tolist()
+
+
 def test_enumeration_engine_stays_available_as_a_cross_check() -> None:
     spec = load_spec()
     fast, enum = DiagnosticModel(spec), DiagnosticModel(spec, engine="enumeration")
