@@ -27,7 +27,7 @@ from app.panels import FULL_RERUN
 from app.state import widget_key
 from model import DiagnosticModel
 from model.analysis.explain import Explanation, explain
-from model.analysis.questions import Question, rank_questions
+from model.analysis.questions import Question, ordered, rank_questions
 from model.interfaces.questionnaire import answer_text
 from model.interfaces.wording import one_in
 
@@ -44,10 +44,14 @@ def _explanation(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _questions(
-    _model: DiagnosticModel, key: str, evidence: tuple[tuple[str, str], ...], red: bool
+    _model: DiagnosticModel, key: str, evidence: tuple[tuple[str, str], ...]
 ) -> list[Question]:
-    """``rank_questions``, cached by the model's content (``key``) and the evidence."""
-    return rank_questions(_model, dict(evidence), red_flags=red)
+    """``rank_questions``, cached by the model's content (``key``) and the evidence.
+
+    Ranked by gain about the causes; the red-flag order is a re-sort (``ordered``), so
+    the toggle never recomputes the ranking.
+    """
+    return rank_questions(_model, dict(evidence))
 
 
 def waterfall_frame(x: Explanation) -> pd.DataFrame:
@@ -171,7 +175,7 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         key="explain__red",
         persist_state="page",
     )
-    questions = _questions(model, mkey, key, red)[:5]
+    questions = ordered(_questions(model, mkey, key), red)[:5]
     st.markdown("**Ask next** (expected information gain, bits)")
     if not questions:
         st.caption("Every question is answered.")

@@ -248,9 +248,18 @@ def rank_questions(
     # findings' answers in one pass, and reuses the passes of the risk factors' states
     after = model.marginals_after(causes, asked_answers(model, pending, now), given)
     scored = [question(model, given, v, now[v], now, after) for v in pending]
+    return ordered(scored, red_flags)
+
+
+def ordered(questions: Sequence[Question], red_flags: bool = False) -> list[Question]:
+    """Most informative first, by gain about the causes (or the red flags, ``red_flags``).
+
+    Ties are broken by the other gain, then by the given order, so one ranking serves
+    both orders (the explorer's red-flag toggle re-sorts it).
+    """
     if red_flags:
-        return sorted(scored, key=lambda q: (-q.red_flag_gain, -q.gain))
-    return sorted(scored, key=lambda q: (-q.gain, -q.red_flag_gain))
+        return sorted(questions, key=lambda q: (-q.red_flag_gain, -q.gain))
+    return sorted(questions, key=lambda q: (-q.gain, -q.red_flag_gain))
 
 
 def next_questions(
