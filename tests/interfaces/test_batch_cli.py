@@ -163,6 +163,19 @@ def test_output_folder_is_refused(tmp_path: Path) -> None:
     assert list((tmp_path / "results").iterdir()) == []
 
 
+def _default_signals() -> None:
+    """In the child, before exec: the default SIGINT action, and neither signal blocked.
+
+    A shell that starts the tests in the background ignores SIGINT, the child inherits
+    that, and Python then installs no Ctrl-C handler. A blocked signal is inherited too
+    and stays pending: the batch then runs to the end with exit 0, which is how this test
+    once failed in a full run (the cause there is not known; blocking SIGINT in the
+    parent reproduces that failure exactly).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "code", "message"),
@@ -180,9 +193,7 @@ def test_interrupted_batch_leaves_nothing(
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
-        # A shell that starts the tests in the background ignores SIGINT, the child
-        # inherits that, and Python then installs no Ctrl-C handler: give it the default.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_default_signals,
     )
     deadline = time.monotonic() + 60
     while not any(out.iterdir()) and time.monotonic() < deadline:  # wait for the temporary
