@@ -117,6 +117,11 @@ def candidates(model: PosteriorModel, evidence: Mapping[str, str]) -> list[str]:
     ]
 
 
+def _derived(answer_probs: Array) -> int:
+    """The answer whose posteriors follow by total probability: the likeliest."""
+    return int(np.argmax(answer_probs))
+
+
 def _answer_posteriors(
     model: PosteriorModel,
     evidence: Mapping[str, str],
@@ -137,7 +142,7 @@ def _answer_posteriors(
     if variable in evidence:
         return {s: now for s in states}
     nan = {c: np.full(len(now[c]), np.nan) for c in causes}
-    derived = states[int(np.argmax(answer_probs))]
+    derived = states[_derived(answer_probs)]
     posts: dict[str, Mapping[str, Array]] = {}
     for state, p in zip(states, answer_probs, strict=True):
         if state != derived:
@@ -167,7 +172,7 @@ def asked_answers(
     out = []
     for v in variables:
         states = model.spec.variables[v].states
-        derived = int(np.argmax(probs[v]))
+        derived = _derived(probs[v])
         out += [(v, s) for i, s in enumerate(states) if i != derived and probs[v][i] > 0.0]
     return out
 

@@ -35,4 +35,11 @@ def marginals_after(
     if batch is not None:
         out: dict[AnswerKey, dict[str, Array]] = batch(causes, answers, evidence)
         return out
+    return one_query_each(engine, causes, answers, evidence)
+
+
+def one_query_each(
+    engine: Any, causes: Sequence[str], answers: Sequence[AnswerKey], evidence: Mapping[str, str]
+) -> dict[AnswerKey, dict[str, Array]]:
+    """The same, by one ``marginals`` query per answer."""
     return {(v, s): engine.marginals(causes, {**evidence, v: s}) for v, s in answers}

@@ -116,7 +116,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.evidence import smallest_conflict
-from model.inference.answers import AnswerKey
+from model.inference.answers import AnswerKey, one_query_each
 from model.inference.network_tables import cpts_for
 from model.inference.tables import CPT, Array, NoisyOrCPT
 from model.priors.spec import CategoricalFinding, Cause, Finding, ModelSpec, RiskFactor
@@ -237,7 +237,7 @@ class Sums:
     total: float
     causes: list[Array]
     findings: dict[str, Array]
-    after: dict[str, list[list[Array]]] = field(default_factory=dict)
+    after: dict[str, list[list[Array]]]
 
 
 def _prod(values: Sequence[int]) -> int:
@@ -861,9 +861,7 @@ class EnumerationEngine:
         True
         """
         if self.too_large:
-            return {
-                a: self._fallback().marginals(causes, {**evidence, a[0]: a[1]}) for a in answers
-            }
+            return one_query_each(self._fallback(), causes, answers, evidence)
         tilted = [v for v, _ in answers if v in self._finding_ids and v not in evidence]
         sums = self._evidence_sums(evidence, list(dict.fromkeys(tilted)))
         out: dict[AnswerKey, dict[str, Array]] = {}
