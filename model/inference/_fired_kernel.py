@@ -357,39 +357,50 @@ def fired_sweep(
             else:
                 for i in range(l_off[ki + 1], l_off[ki + 2]):
                     bw[nq, live[i]] = gamma[h, i - l_off[ki + 1]]
-            _forward_row(
-                fw, k, row, nq, ns_idx, comp_units, row_pidx, k_off, n3, o_off, others,
-                la_off, lag, lgs, lge, offb, p_off, ktab, z_off, zg, n_s,
-            )  # fmt: skip
             # the message back out of the first component is never needed
             last = 1 if ki == 0 else 0
-            for q in range(nq - 1, last - 1, -1):
+            # the prefixes the cofactors need: fw[0] .. fw[nq - 1]; the row's total is
+            # then fw[nq - 1] . bw[nq - 1] (the last unit's step, which the forward pass
+            # took, is not taken again), unless that back message is never built
+            n_fw = nq if nq == 0 or nq - 1 < last else nq - 1
+            _forward_row(
+                fw, k, row, n_fw, ns_idx, comp_units, row_pidx, k_off, n3, o_off, others,
+                la_off, lag, lgs, lge, offb, p_off, ktab, z_off, zg, n_s,
+            )  # fmt: skip
+            # units last to first: each unit's cofactors (the prefix fw[q] times the back
+            # message bw[q + 1]) and the back message before it, in one pass over its pairs
+            for q in range(nq - 1, -1, -1):
                 jj = ns_idx[k, q]
                 u = comp_units[k, jj]
                 kb = k_off[u] + row_pidx[row, jj] * n3[u]
                 kb -= p_off[u]  # pair r of unit u: ktab[kb + r], offb[r] (r from p_off[u])
-                for i in range(o_off[u], o_off[u + 1]):
-                    o = others[i]
-                    for li in range(la_off[u], la_off[u + 1]):
-                        acc = 0.0
-                        for r in range(lgs[li], lge[li]):
-                            acc += ktab[kb + r] * bw[q + 1, o + offb[r]]
-                        bw[q, o + lag[li]] = acc
-            for q in range(nq):
-                jj = ns_idx[k, q]
-                u = comp_units[k, jj]
-                kb = k_off[u] + row_pidx[row, jj] * n3[u]
-                kb -= p_off[u]
+                back = q >= last
                 for i in range(o_off[u], o_off[u + 1]):
                     o = others[i]
                     for li in range(la_off[u], la_off[u + 1]):
                         v = w * fw[q, o + lag[li]]
                         if v == 0.0:
+                            if back:
+                                acc = 0.0
+                                for r in range(lgs[li], lge[li]):
+                                    acc += ktab[kb + r] * bw[q + 1, o + offb[r]]
+                                bw[q, o + lag[li]] = acc
                             continue
+                        acc = 0.0
                         for r in range(lgs[li], lge[li]):
-                            cof[kb + r] += v * bw[q + 1, o + offb[r]]
+                            b = bw[q + 1, o + offb[r]]
+                            acc += ktab[kb + r] * b
+                            cof[kb + r] += v * b
+                        if back:
+                            bw[q, o + lag[li]] = acc
             acc = 0.0
-            if l_off[ki + 2] - l_off[ki + 1] == n_s:
+            if n_fw < nq:
+                u = comp_units[k, ns_idx[k, n_fw]]
+                for i in range(o_off[u], o_off[u + 1]):
+                    o = others[i]
+                    for li in range(la_off[u], la_off[u + 1]):
+                        acc += fw[n_fw, o + lag[li]] * bw[n_fw, o + lag[li]]
+            elif l_off[ki + 2] - l_off[ki + 1] == n_s:
                 for s in range(n_s):
                     acc += fw[nq, s] * gamma[h, s]
             else:
@@ -604,6 +615,8 @@ def sweep_order(
     # a dear run is worth a wider search: the greedy orders from every first component
     starts = n_comp if best_w > SEARCH_WORK else 0
     for start in range(-1, starts):
+        if start >= 0 and not _touched(start, unit_nbits, comp_units, comp_nunits):
+            continue  # a component no bit touches costs nothing first: the greedy's own start
         for variant in range(2):
             corder, urank = _greedy_order(
                 variant, start, unit_bits, unit_nbits, comp_units, comp_nunits, comp_nrows,
@@ -624,6 +637,15 @@ def sweep_order(
 
 
 @njit(cache=True, nogil=True)
+def _touched(k, unit_nbits, comp_units, comp_nunits):  # pragma: no cover - compiled
+    """Whether a bit touches a unit of component ``k``."""
+    for jj in range(comp_nunits[k]):
+        if unit_nbits[comp_units[k, jj]] > 0:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
 def _improve(
     corder,
     urank,
@@ -636,41 +658,103 @@ def _improve(
     unit_cells,
     n_bits,
 ):  # pragma: no cover - compiled
-    """Move one component at a time to a place that lowers ``order_work`` (3 passes)."""
+    """Move one component at a time to a place that lowers ``order_work`` (3 passes).
+
+    A move from place ``i`` to ``j`` reorders only the places between them: the masks and
+    ``rem`` entering a place depend on the set of units visited before it, not on their
+    order, so the places before ``min(i, j)`` and after ``max(i, j)`` cost what they cost in
+    ``best``. Each trial costs that segment alone, from the state kept at its start.
+    """
     n = corder.shape[0]
     seq, n_seq = _by_rank(urank, unit_nbits, comp_units, comp_nunits)
     best = corder.copy()
-    trial = corder.copy()
+    nb = max(1, n_bits)
+    st_open = np.zeros(n + 1, dtype=np.int64)
+    st_live = np.zeros(n + 1, dtype=np.int64)
+    st_rem = np.zeros((n + 1, nb), dtype=np.int64)
+    before = np.zeros(n + 1)  # the cost of best's places before each place
+    rem = np.zeros(nb, dtype=np.int64)
+    _prefix_states(
+        best, seq, n_seq, unit_bits, unit_nbits, comp_nrows, unit_cells, n_bits, st_open,
+        st_live, st_rem, before,
+    )  # fmt: skip
     for _pass in range(3):
         better = False
         for i in range(n):
             for j in range(n):
                 if i == j:
                     continue
-                # ``best`` with its i-th component moved to place j
-                c = best[i]
-                m = 0
-                for q in range(n):
-                    if q == i:
-                        continue
-                    if m == j:
-                        trial[m] = c
-                        m += 1
-                    trial[m] = best[q]
-                    m += 1
-                if m == j:
-                    trial[m] = c
-                w = _seq_work(
-                    trial, seq, n_seq, unit_bits, unit_nbits, comp_nrows, unit_cells, n_bits
-                )
+                lo = min(i, j)
+                hi = max(i, j)
+                opened = st_open[lo]
+                live = st_live[lo]
+                rem[:] = st_rem[lo]
+                w = before[lo] + (before[n] - before[hi + 1])
+                # ``best`` with its i-th component moved to place j, places lo..hi
+                for m in range(lo, hi + 1):
+                    if i < j:
+                        c = best[m + 1] if m < hi else best[i]
+                    else:
+                        c = best[i] if m == lo else best[m - 1]
+                    cw, opened, live = _comp_work(
+                        c, opened, live, rem, seq, n_seq, unit_bits, unit_nbits, comp_nrows,
+                        unit_cells,
+                    )  # fmt: skip
+                    w += cw
                 if w < work * (1.0 - 1e-9):
                     work = w
-                    best[:] = trial
+                    c = best[i]
+                    if i < j:
+                        best[i:j] = best[i + 1 : j + 1].copy()
+                    else:
+                        best[j + 1 : i + 1] = best[j:i].copy()
+                    best[j] = c
+                    _prefix_states(
+                        best, seq, n_seq, unit_bits, unit_nbits, comp_nrows, unit_cells,
+                        n_bits, st_open, st_live, st_rem, before,
+                    )  # fmt: skip
                     better = True
                     break
         if not better:
             break
     return best, work
+
+
+@njit(cache=True, nogil=True)
+def _prefix_states(
+    corder,
+    seq,
+    n_seq,
+    unit_bits,
+    unit_nbits,
+    comp_nrows,
+    unit_cells,
+    n_bits,
+    st_open,
+    st_live,
+    st_rem,
+    before,
+):  # pragma: no cover - compiled
+    """The masks, ``rem`` and summed cost entering each place of ``corder`` (in place)."""
+    rem = _remaining(unit_bits, unit_nbits, n_bits)
+    opened = 0
+    live = 0
+    work = 0.0
+    for ki in range(corder.shape[0]):
+        st_open[ki] = opened
+        st_live[ki] = live
+        st_rem[ki, :] = rem
+        before[ki] = work
+        cw, opened, live = _comp_work(
+            corder[ki], opened, live, rem, seq, n_seq, unit_bits, unit_nbits, comp_nrows,
+            unit_cells,
+        )  # fmt: skip
+        work += cw
+    n = corder.shape[0]
+    st_open[n] = opened
+    st_live[n] = live
+    st_rem[n, :] = rem
+    before[n] = work
 
 
 @njit(cache=True, nogil=True)
@@ -760,17 +844,32 @@ def _seq_work(
     live = 0
     work = 0.0
     for ki in range(corder.shape[0]):
-        k = corder[ki]
-        row = 3.0 * float(1 << _popcount(live))
-        for q in range(n_seq[k]):
-            u = seq[k, q]
-            cost, pairs = _unit_cost(u, opened, live, rem, unit_bits, unit_nbits)
-            row += cost
-            work += 2.0 * unit_cells[u] * pairs
-            opened, live = _visit(u, opened, live, rem, unit_bits, unit_nbits)
-        row += 3.0 * float(1 << _popcount(live))
-        work += comp_nrows[k] * row
+        cw, opened, live = _comp_work(
+            corder[ki], opened, live, rem, seq, n_seq, unit_bits, unit_nbits, comp_nrows,
+            unit_cells,
+        )  # fmt: skip
+        work += cw
     return work
+
+
+@njit(cache=True, nogil=True)
+def _comp_work(
+    k, opened, live, rem, seq, n_seq, unit_bits, unit_nbits, comp_nrows, unit_cells
+):  # pragma: no cover - compiled
+    """Component ``k``'s multiply-adds entered with these masks: ``(work, opened, live)``.
+
+    ``rem`` is updated in place.
+    """
+    row = 3.0 * float(1 << _popcount(live))
+    work = 0.0
+    for q in range(n_seq[k]):
+        u = seq[k, q]
+        cost, pairs = _unit_cost(u, opened, live, rem, unit_bits, unit_nbits)
+        row += cost
+        work += 2.0 * unit_cells[u] * pairs
+        opened, live = _visit(u, opened, live, rem, unit_bits, unit_nbits)
+    row += 3.0 * float(1 << _popcount(live))
+    return work + comp_nrows[k] * row, opened, live
 
 
 @njit(cache=True, nogil=True)
@@ -779,7 +878,10 @@ def _greedy_order(
 ):  # pragma: no cover - compiled
     """Components one at a time, each with its units one at a time (see ``sweep_order``).
 
-    ``start >= 0``: that component first.
+    ``start >= 0``: that component first. A candidate's cost is its cost with only its
+    own bits' state (which a step changes only when the component taken shares a bit with
+    it) times ``2^open`` of the other bits: that part is kept between steps, and scaling by
+    a power of two is exact, so the costs are the same as computed afresh.
     """
     n_comp = comp_nunits.shape[0]
     n_units = unit_nbits.shape[0]
@@ -792,20 +894,49 @@ def _greedy_order(
     used = np.zeros(max(1, comp_units.shape[1]), dtype=np.bool_)
     rank = 0
     r2 = rem.copy()
+    # each component's bits and how many of its units each bit touches
+    comp_bits = np.zeros(n_comp, dtype=np.int64)
+    comp_cnt = np.zeros((n_comp, max(1, n_bits)), dtype=np.int64)
+    for k in range(n_comp):
+        for jj in range(comp_nunits[k]):
+            u = comp_units[k, jj]
+            for i in range(unit_nbits[u]):
+                comp_bits[k] |= 1 << unit_bits[u, i]
+                comp_cnt[k, unit_bits[u, i]] += 1
+    left_k = np.zeros(n_comp, dtype=np.int64)
+    own_cost = np.zeros(n_comp)  # the cost with the other bits closed, and the bits
+    own_left = np.zeros(n_comp, dtype=np.int64)  # of its own left open after it
+    fresh = np.zeros(n_comp, dtype=np.bool_)
     for step in range(n_comp):
         best_k = -1
         best_key0 = np.inf
         best_key1 = np.inf
+        # variant 0 ranks by the bits left open, which needs no cost (their units' order in
+        # the component does not change it): only the candidates that leave fewest are
+        # costed, which picks the same component
+        fewest = n_bits + 1
+        if variant == 0:
+            for k in range(n_comp):
+                if not (done[k] or (step == 0 and start >= 0 and k != start)):
+                    left_k[k] = _left_after(k, live, rem, comp_bits, comp_cnt, n_bits)
+                    fewest = min(fewest, left_k[k])
         for k in range(n_comp):
             if done[k] or (step == 0 and start >= 0 and k != start):
                 continue
-            r2[:] = rem
-            cost, _, left = _greedy_units(
-                k, opened, live, r2, unit_bits, unit_nbits, comp_units, comp_nunits, urank, -1,
-                used,
-            )  # fmt: skip
-            cost *= comp_nrows[k]
-            n_left = _popcount(left)
+            if variant == 0 and left_k[k] > fewest:
+                continue
+            if not fresh[k]:
+                r2[:] = rem
+                c, _, lo = _greedy_units(
+                    k, opened, live & comp_bits[k], r2, unit_bits, unit_nbits, comp_units,
+                    comp_nunits, urank, -1, used,
+                )  # fmt: skip
+                own_cost[k] = c
+                own_left[k] = lo
+                fresh[k] = True
+            outside = live & ~comp_bits[k]
+            cost = own_cost[k] * float(1 << _popcount(outside)) * comp_nrows[k]
+            n_left = _popcount(outside | own_left[k])
             if variant == 0:
                 key0, key1 = float(n_left), cost
             else:
@@ -819,7 +950,20 @@ def _greedy_order(
             rank, used,
         )  # fmt: skip
         rank += comp_nunits[best_k]
+        for k in range(n_comp):
+            if comp_bits[k] & comp_bits[best_k]:
+                fresh[k] = False
     return corder, urank
+
+
+@njit(cache=True, nogil=True)
+def _left_after(k, live, rem, comp_bits, comp_cnt, n_bits):  # pragma: no cover - compiled
+    """How many bits are open after component ``k``: met, and not done by its units."""
+    left = live | comp_bits[k]
+    for b in range(n_bits):
+        if comp_cnt[k, b] > 0 and comp_cnt[k, b] == rem[b]:
+            left &= ~(1 << b)
+    return _popcount(left)
 
 
 @njit(cache=True, nogil=True)
