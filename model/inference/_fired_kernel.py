@@ -839,17 +839,16 @@ def _by_rank(urank, unit_nbits, comp_units, comp_nunits):  # pragma: no cover - 
 def _seq_work(
     corder, seq, n_seq, unit_bits, unit_nbits, comp_nrows, unit_cells, n_bits
 ):  # pragma: no cover - compiled
-    rem = _remaining(unit_bits, unit_nbits, n_bits)
-    opened = 0
-    live = 0
-    work = 0.0
-    for ki in range(corder.shape[0]):
-        cw, opened, live = _comp_work(
-            corder[ki], opened, live, rem, seq, n_seq, unit_bits, unit_nbits, comp_nrows,
-            unit_cells,
-        )  # fmt: skip
-        work += cw
-    return work
+    n = corder.shape[0]
+    st_open = np.zeros(n + 1, dtype=np.int64)
+    st_live = np.zeros(n + 1, dtype=np.int64)
+    st_rem = np.zeros((n + 1, max(1, n_bits)), dtype=np.int64)
+    before = np.zeros(n + 1)
+    _prefix_states(
+        corder, seq, n_seq, unit_bits, unit_nbits, comp_nrows, unit_cells, n_bits, st_open,
+        st_live, st_rem, before,
+    )  # fmt: skip
+    return before[n]
 
 
 @njit(cache=True, nogil=True)
