@@ -2,7 +2,8 @@
 ShaferShenoy (targets = causes, one thread), on the shipped model and generated networks.
 
 Usage: ``.venv/bin/python bench/bench_engines.py [--sets 200] [--batch 100000]``; prints
-a JSON summary and writes ``bench/engines.json``. Also times the default engine on the
+a JSON summary and writes ``bench/engines.json`` (``--only generated_14`` runs one network
+alone into it). Also times the default engine on the
 project's clinical sets (literature cases and vignettes), whose answers are sparser than the
 random sets'. BLAS and pyAgrum pinned to one thread.
 """
@@ -221,9 +222,8 @@ def render(results):
         "| network | calfdx NoisyOrEngine median / p95 ms | pgmpy VE median / p95 | pyAgrum Lazy (targets) median / p95 | pyAgrum ShaferShenoy (targets) median / p95 | median speed-up vs faster pyAgrum | vs pgmpy VE | calfdx memory MB | paths (signed quickscore incl. telescoped, double-double / fired-set sweep incl. complaint as signed runs / stable) | max diff vs pgmpy |",
         "|---|---|---|---|---|---:|---:|---:|---|---:|",
     ]
-    for name, r in results.items():
-        if "network" not in r:
-            continue
+    nets = [(k, r) for k, r in results.items() if "network" in r]
+    for name, r in sorted(nets, key=lambda kr: (kr[0] != "shipped", kr[1]["causes"])):
         o, v, lz, ss = r["noisyor"], r["pgmpy_ve"], r["pyagrum_lazy"], r["pyagrum_shafer_shenoy"]
         pc = o["path_counts"]
         lines.append(
@@ -248,6 +248,10 @@ def main() -> None:
     ap.add_argument(
         "--batch-only", action="store_true", help="rerun the batch alone into engines.json"
     )
+    ap.add_argument(
+        "--only",
+        help="run one network alone (shipped, or generated_N for N causes) into engines.json",
+    )
     args = ap.parse_args()
     out = ROOT / "bench" / "engines.json"
     if args.render:
@@ -259,9 +263,21 @@ def main() -> None:
         print(json.dumps(results["batch_shipped"]), flush=True)
         out.write_text(json.dumps(results, indent=1))
         return
+    if args.only:
+        name = args.only
+        spec = (
+            load_spec()
+            if name == "shipped"
+            else random_spec(int(name.split("_")[1]), seed=int(name.split("_")[1]))
+        )
+        results = json.loads(out.read_text()) if out.exists() else {}
+        results[name], _ = network(name, spec, args.sets, args.ref)
+        print(json.dumps(results[name]), flush=True)
+        out.write_text(json.dumps(results, indent=1))
+        return
     results = {}
     nets = [("shipped", load_spec())] + [
-        (f"generated_{n}", random_spec(n, seed=n)) for n in (20, 25, 30)
+        (f"generated_{n}", random_spec(n, seed=n)) for n in (14, 20, 25, 30)
     ]
     for name, spec in nets:
         res, _ = network(name, spec, args.sets, args.ref)
