@@ -306,6 +306,26 @@ def test_moving_components_costs_each_move_as_a_fresh_costing_would() -> None:
     assert moved >= 6  # the test exercises moves, not only orders it cannot improve
 
 
+def test_the_signed_sum_gives_way_where_it_is_estimated_slower_than_enumeration() -> None:
+    """The signed sum runs only while its estimated time is below the stable method's.
+
+    On a generated 14-cause network enumeration takes about 0.5 ms, while the signed sum of
+    eight or more positive findings, with the guard's telescoped retry, took 1.3-7.5 ms: of
+    200 random sets none went to enumeration and 32 paid for the retry (measured before the
+    rule). With it, enumeration answers those sets, and every answer stays exact.
+    """
+    spec = random_spec(14, seed=14)
+    engine = NoisyOrEngine(spec)
+    reference = EnumerationEngine(spec)
+    causes = list(spec.cause_ids)
+    for ev in observable_sets(spec, 200, seed=14):
+        got, want = engine.marginals(causes, ev), reference.marginals(causes, ev)
+        for c in causes:
+            np.testing.assert_allclose(got[c], want[c], rtol=1e-9, atol=1e-12)
+    assert engine.stats["stable"] >= 20
+    assert engine.stats["telescoped"] <= 10
+
+
 def test_the_sweep_gives_way_to_enumeration_where_it_is_estimated_slower() -> None:
     """The path is chosen by estimated time: the sweep against enumeration, else pgmpy's budget.
 
