@@ -160,6 +160,7 @@ from model.inference.enumeration import (
 from model.inference.fired import (
     FIRED_LARGE_BUDGET,
     FIRED_PREFER,
+    SWEEP_FIXED,
     Bit,
     Choice,
     Layout,
@@ -825,19 +826,27 @@ class NoisyOrEngine:
         counts0 = np.array(exp_count, dtype=np.int64)
         split_work = self._split_work(touch, counts0)
         signed_fits = combos <= MAX_COMBOS and split_work <= self._budget
-        sweeps, plain = self._sweep_plans(exp_keys)
         live = _prod([n for h, n in self._hub_cards.items() if h not in evidence]) / self._n_hub
         stable_s = self._stable_seconds(evidence, len(exp_start))
-        if plain is not None and not _pays(plain, live, stable_s) and force != "fired":
-            plain = None
-        if sweeps is not None and not _pays(sweeps, live, stable_s) and force != "fired":
-            sweeps, plain = plain, None
         signed_s = _signed_seconds(split_work, live, len(exp_start))
         if signed_fits and stable_s is not None and signed_s > stable_s and force is None:
             # estimated dearer than the stable method (its fit counts the guard's retries):
             # on a generated 14-cause network, 8-13 positive findings took 1.3-7.5 ms by the
             # sum and its telescoped retry against 0.4-0.6 ms by enumeration
             signed_fits = False
+
+        def plan_sweeps() -> tuple[Sweeps | None, Sweeps | None]:
+            sweeps, plain = self._sweep_plans(exp_keys)
+            if plain is not None and not _pays(plain, live, stable_s) and force != "fired":
+                plain = None
+            if sweeps is not None and not _pays(sweeps, live, stable_s) and force != "fired":
+                sweeps, plain = plain, None
+            return sweeps, plain
+
+        # a signed sum estimated below the sweep's fixed cost goes first whatever the sweep's
+        # plan says, so that plan (its visit-order search) waits for the guard to trip
+        deferred = signed_fits and force is None and signed_s * FIRED_PREFER < SWEEP_FIXED
+        sweeps, plain = (None, None) if deferred else plan_sweeps()
         if not signed_fits and sweeps is None:
             return None
         # the sweep first when it costs about as much: the signed sum may still trip the guard
@@ -901,6 +910,8 @@ class NoisyOrEngine:
         ok = False
         if kappas is None or math.prod(kappas) <= hopeless:
             total, size, joint, hub_share, row_share, ok = run(starts, counts)
+        if not ok and deferred:
+            sweeps, plain = plan_sweeps()
         if not ok and sweeps is not None:
             # the stable path: the same sum over fired sets, without signs
             found = self._fired(sweeps, common, d, log_scaled, plain)
