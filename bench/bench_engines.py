@@ -238,6 +238,17 @@ def render(results):
     return "\n".join(lines)
 
 
+NETWORKS = ("shipped", "generated_14", "generated_20", "generated_25", "generated_30")
+
+
+def spec_of(name):
+    """The shipped spec, or ``generated_N``: the generated network of N causes (seed N)."""
+    if name == "shipped":
+        return load_spec()
+    n = int(name.removeprefix("generated_"))
+    return random_spec(n, seed=n)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", type=int, default=200)
@@ -264,23 +275,14 @@ def main() -> None:
         out.write_text(json.dumps(results, indent=1))
         return
     if args.only:
-        name = args.only
-        spec = (
-            load_spec()
-            if name == "shipped"
-            else random_spec(int(name.split("_")[1]), seed=int(name.split("_")[1]))
-        )
         results = json.loads(out.read_text()) if out.exists() else {}
-        results[name], _ = network(name, spec, args.sets, args.ref)
-        print(json.dumps(results[name]), flush=True)
+        results[args.only], _ = network(args.only, spec_of(args.only), args.sets, args.ref)
+        print(json.dumps(results[args.only]), flush=True)
         out.write_text(json.dumps(results, indent=1))
         return
     results = {}
-    nets = [("shipped", load_spec())] + [
-        (f"generated_{n}", random_spec(n, seed=n)) for n in (14, 20, 25, 30)
-    ]
-    for name, spec in nets:
-        res, _ = network(name, spec, args.sets, args.ref)
+    for name in NETWORKS:
+        res, _ = network(name, spec_of(name), args.sets, args.ref)
         results[name] = res
         print(json.dumps(res), flush=True)
     results["clinical_shipped"] = clinical(load_spec())
