@@ -36,6 +36,7 @@ SAFETY = (
 )
 # Onset, then timing, then where it hurts, then how long.
 WHAT_HAPPENED = (
+    "onset_away_from_exercise",
     "sudden_onset_during_run",
     "delayed_onset_soreness",
     "eases_within_hours",
