@@ -20,7 +20,7 @@ How the count is made (a lower bound on the work, not a timing):
   size of the table it forms; the posteriors of every cause cost three times the forward
   pass (a two-pass calibration and the marginals).
 
-Run: ``.venv/bin/python bench/ve_cost.py`` (about two minutes).
+Run: ``.venv/bin/python bench/ve_cost.py`` (about 20 seconds).
 """
 
 from __future__ import annotations
