@@ -155,7 +155,10 @@ def test_guided_flows_views_and_report(server: str, browser, tmp_path: Path) -> 
         wait_idle(page)
         sidebar = page.get_by_test_id("stSidebar")
         # the safety check comes first and open; the other groups are closed
-        assert sidebar.get_by_text(model.variables["tense_swollen_calf"].question).is_visible()
+        # wait for it: an instant is_visible() failed on a loaded machine (fresh clone, 2 cores)
+        sidebar.get_by_text(model.variables["tense_swollen_calf"].question).wait_for(
+            state="visible", timeout=TIMEOUT
+        )
         assert not sidebar.get_by_text(model.variables["age_group"].question).is_visible()
         assert "about 1 in" in page.get_by_test_id("stMain").inner_text()
         page.screenshot(path=str(SHOTS / "explorer_first_screen.png"))
