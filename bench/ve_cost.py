@@ -45,16 +45,24 @@ DURATION = [c.variable.id for c in SPEC.categorical]
 PARENTS = {v: list(SPEC.parents(v)) for v in [*CAUSES, *FINDINGS, *DURATION]}
 
 
-def eliminate(scopes: list[set[str]], card: dict[str, int]) -> int:
-    """Multiply-adds of greedy min-fill elimination of every variable in ``scopes``."""
+def eliminate(
+    scopes: list[set[str]], card: dict[str, int], by_degree: bool = False
+) -> tuple[list[str], int]:
+    """Greedy elimination of every variable in ``scopes``: the order and its multiply-adds.
+
+    Min-fill weighted by state counts, or fewest live neighbours with ``by_degree``; ties
+    by name, so the result does not depend on set order.
+    """
     nb: dict[str, set[str]] = {}
     for s in scopes:
         for v in s:
             nb.setdefault(v, set()).update(s - {v})
-    alive, total = set(nb), 0
+    alive, order, total = set(nb), [], 0
 
     def key(v: str) -> tuple[int, int, str]:
         n = sorted(nb[v] & alive)
+        if by_degree:
+            return len(n), 0, v
         fill = sum(card[a] * card[b] for i, a in enumerate(n) for b in n[i + 1 :] if b not in nb[a])
         return fill, card[v] * math.prod(card[u] for u in n), v
 
@@ -65,22 +73,14 @@ def eliminate(scopes: list[set[str]], card: dict[str, int]) -> int:
         for a in n:
             nb[a].update(n - {a})
         alive.discard(v)
-    return total
+        order.append(v)
+    return order, total
 
 
 def cause_orders() -> dict[str, dict[str, int]]:
-    scopes = [{c, *PARENTS[c]} for c in CAUSES]
-    nb: dict[str, set[str]] = {}
-    for s in scopes:
-        for v in s:
-            nb.setdefault(v, set()).update(s - {v})
-    alive, pos = set(nb), {}
-    while alive:
-        v = min(alive, key=lambda v: (len(nb[v] & alive), v))
-        pos[v] = len(pos)
-        for a in nb[v] & alive:
-            nb[a].update((nb[v] & alive) - {a})
-        alive.discard(v)
+    """Orders for the causes along a chain: file order, and the risk-factor graph's."""
+    order, _ = eliminate([{c, *PARENTS[c]} for c in CAUSES], CARD, by_degree=True)
+    pos = {v: i for i, v in enumerate(order)}
     file = {c: i for i, c in enumerate(CAUSES)}
     return {"file": file, "elim": pos, "reverse": {c: -p for c, p in pos.items()}}
 
@@ -103,7 +103,7 @@ def forward(ev: dict[str, str], order: dict[str, int]) -> int:
                 card[prev] = 2
                 scope.add(prev)
             scopes.append(scope)
-    return eliminate(scopes, card)
+    return eliminate(scopes, card)[1]
 
 
 def main() -> None:
