@@ -157,7 +157,7 @@ def test_guided_flows_views_and_report(server: str, browser, tmp_path: Path) -> 
         # the safety check comes first and open; the other groups are closed
         # wait for it: an instant is_visible() failed on a loaded machine (fresh clone, 2 cores)
         sidebar.get_by_text(model.variables["tense_swollen_calf"].question).wait_for(
-            state="visible", timeout=TIMEOUT
+            timeout=TIMEOUT
         )
         assert not sidebar.get_by_text(model.variables["age_group"].question).is_visible()
         assert "about 1 in" in page.get_by_test_id("stMain").inner_text()
