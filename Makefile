@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PRIORS ?= priors
 PORT ?= 8501
+# pytest workers: CI has 2 cores; the score reports still print (tests/reports.py)
+WORKERS ?= 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run notebook test check lint typecheck pytest browser-deps bench bench-browser clean
@@ -44,13 +46,13 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 test: lint typecheck pytest
 
 # The fast inner loop: lint, types, and the tests not marked slow or browser.
 check: lint typecheck
-	$(BIN)/pytest -q -m "not slow and not browser"
+	$(BIN)/pytest -q -n $(WORKERS) -m "not slow and not browser"
 
 bench: install
 	$(BIN)/python bench/run_benchmarks.py

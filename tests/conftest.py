@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from paths import DATA
+from reports import SCORES
 
 from model import DiagnosticModel, load_model
 from model.priors.loader import DEFAULT_PRIORS
@@ -48,3 +49,12 @@ def priors_copy(tmp_path: Path) -> Path:
 def _baseline_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the solved-baseline cache of the test run out of the user's cache folder."""
     os.environ["CALFDX_CACHE_DIR"] = str(tmp_path_factory.mktemp("calfdx_cache"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the score reports the literature and vignette tests recorded."""
+    for status in ("passed", "failed", "xfailed"):
+        for report in terminalreporter.getreports(status):
+            for name, text in report.user_properties:
+                if name == SCORES:
+                    terminalreporter.write_line(f"\n{text}")

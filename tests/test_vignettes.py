@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from paths import VIGNETTES
+from reports import SCORES, RecordProperty
 
 from model import DiagnosticModel
 from model.priors.spec import LEVELS
@@ -58,9 +59,7 @@ def test_vignette(model: DiagnosticModel, v: dict[str, Any]) -> None:
     assert not misses, misses
 
 
-def test_vignette_accuracy_report(
-    model: DiagnosticModel, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_vignette_accuracy_report(model: DiagnosticModel, record_property: RecordProperty) -> None:
     """Print top-1, top-3 and triage accuracy; every miss must be a documented known miss."""
     top1 = top3 = triage = over = under = 0
     missed = []
@@ -80,10 +79,12 @@ def test_vignette_accuracy_report(
     red_caught = sum(
         model.diagnose(v["evidence"]).triage.level in ("urgent", "emergency") for v in red
     )
-    with capsys.disabled():
-        print(
-            f"\nvignettes: {n}; top-1 {top1}/{n} ({top1 / n:.0%}), top-3 {top3}/{n} ({top3 / n:.0%}), "
+    record_property(
+        SCORES,
+        (
+            f"vignettes: {n}; top-1 {top1}/{n} ({top1 / n:.0%}), top-3 {top3}/{n} ({top3 / n:.0%}), "
             f"triage {triage}/{n} ({triage / n:.0%}), over-triage {over}/{n}, under-triage "
             f"{under}/{n}; red flags at least urgent: {red_caught}/{len(red)}"
-        )
+        ),
+    )
     assert sorted(missed) == sorted(v["id"] for v in VIGNETTES if "known_miss" in v)

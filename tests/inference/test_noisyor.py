@@ -117,7 +117,7 @@ def test_shipped_model_agrees_with_pgmpy_and_on_every_variable() -> None:
 
 @pytest.mark.slow
 def test_shipped_model_agrees_with_pgmpy_directly_on_every_path() -> None:
-    """80 sets straight against pgmpy (about 30 s), not through enumeration.
+    """40 sets straight against pgmpy (about 15 s), not through enumeration.
 
     Random clinic-like sets and guard-stressing ones, every third with the duration
     observed; between them they take the signed sum, the sweep (with and without the
@@ -126,7 +126,7 @@ def test_shipped_model_agrees_with_pgmpy_directly_on_every_path() -> None:
     spec = load_spec()
     fast = make_engine(spec, "fast")
     ref = Presenting(VariableEliminationEngine(build_network(spec)), COMPLAINT)
-    sets = observable_sets(spec, 60, seed=21) + stress_sets(spec, 20, seed=22)
+    sets = observable_sets(spec, 30, seed=21) + stress_sets(spec, 10, seed=22)
     # every one of these sets is possible, so none escapes the comparison as impossible
     assert agree(fast, ref, with_duration(spec, sets, 23), list(spec.cause_ids)) == len(sets)
     assert isinstance(fast, Presenting) and isinstance(fast.inner, NoisyOrEngine)
@@ -493,15 +493,15 @@ def test_a_general_finding_table_is_exact() -> None:
     )
     engine = NoisyOrEngine(spec, tables=tables)
     ref = VariableEliminationEngine(network_from_tables(tables))
-    sets = observable_sets(spec, 40, seed=8, max_items=8)
+    sets = observable_sets(spec, 18, seed=8, max_items=8)  # pgmpy takes about 1 s a set here
     for i, ev in enumerate(sets):
         ev["duration"] = ("days", "weeks", "months")[i % 3]
         if i % 2:
             ev["logistic"] = "yes"
-    assert agree(engine, ref, sets, [*engine.causes, "duration", "age_group"]) > 30
+    assert agree(engine, ref, sets, [*engine.causes, "duration", "age_group"]) > 12
     swept = NoisyOrEngine(spec, tables=tables)
-    swept_sets = [{**ev, "pop_at_onset": "yes", "cramping": "yes"} for ev in sets[:8]]
-    assert agree(swept, ref, swept_sets, swept.causes) > 4
+    swept_sets = [{**ev, "pop_at_onset": "yes", "cramping": "yes"} for ev in sets[:4]]
+    assert agree(swept, ref, swept_sets, swept.causes) > 2
     assert swept.stats["fired"] > 0
 
 
