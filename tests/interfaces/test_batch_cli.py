@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from model.priors.loader import load_spec
 
 CALFDX = Path(sys.executable).parent / "calfdx"
 HEADER = "one_leg_swelling,age_group\n"
@@ -184,8 +187,14 @@ def _default_signals() -> None:
 def test_interrupted_batch_leaves_nothing(
     tmp_path: Path, sig: signal.Signals, code: int, message: str
 ) -> None:
-    rows = ["yes,45_to_59", "no,under_30", ",60_plus", "yes,"] * 100_000
-    (tmp_path / "cases.csv").write_text(HEADER + "\n".join(rows) + "\n")
+    # distinct cases, so the batch is still scoring when the signal comes: four patterns
+    # repeated were scored once each and the whole file was written before a loaded
+    # machine got round to the signal (exit 0 in a parallel run)
+    spec = load_spec()
+    columns = [f.variable.id for f in spec.findings if f.variable.states == ("no", "yes")][:12]
+    rng = random.Random(5)
+    rows = [",".join(rng.choice(("no", "yes", "")) for _ in columns) for _ in range(20_000)]
+    (tmp_path / "cases.csv").write_text(",".join(columns) + "\n" + "\n".join(rows) + "\n")
     out = tmp_path / "out"
     out.mkdir()
     proc = subprocess.Popen(
