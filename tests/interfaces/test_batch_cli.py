@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.priors.loader import load_spec
+from model import DiagnosticModel
 
 CALFDX = Path(sys.executable).parent / "calfdx"
 HEADER = "one_leg_swelling,age_group\n"
@@ -185,13 +185,13 @@ def _default_signals() -> None:
     [(signal.SIGINT, 130, "calfdx: interrupted"), (signal.SIGTERM, 143, "calfdx: terminated")],
 )
 def test_interrupted_batch_leaves_nothing(
-    tmp_path: Path, sig: signal.Signals, code: int, message: str
+    model: DiagnosticModel, tmp_path: Path, sig: signal.Signals, code: int, message: str
 ) -> None:
     # distinct cases, so the batch is still scoring when the signal comes: four patterns
     # repeated were scored once each and the whole file was written before a loaded
     # machine got round to the signal (exit 0 in a parallel run)
-    spec = load_spec()
-    columns = [f.variable.id for f in spec.findings if f.variable.states == ("no", "yes")][:12]
+    binary = [f.variable.id for f in model.spec.findings if f.variable.states == ("no", "yes")]
+    columns = binary[:12]
     rng = random.Random(5)
     rows = [",".join(rng.choice(("no", "yes", "")) for _ in columns) for _ in range(20_000)]
     (tmp_path / "cases.csv").write_text(",".join(columns) + "\n" + "\n".join(rows) + "\n")
