@@ -48,6 +48,7 @@ WHAT_HAPPENED = (
     "foot_cold_or_numb_when_running",
     "not_improving",
     "pain_in_calf_muscle",
+    "pain_front_or_outer_leg",
     "local_muscle_tenderness",
     "achilles_tenderness",
     "gap_in_tendon",
