@@ -49,6 +49,35 @@ def test_a_cause_that_explains_the_complaint_lowers_the_others(model: Diagnostic
             assert after[c][0] > before[c][0], c
 
 
+def test_a_cause_known_present_raises_its_children_and_lowers_the_rest(
+    model: DiagnosticModel,
+) -> None:
+    """The links whose studies give a coexistence rate above the child's share of presentations
+    (a tear or a superficial clot raises DVT, rhabdomyolysis raises acute compartment syndrome)
+    beat explaining away: against the parent known absent the child rises, every other cause
+    falls. (Symptomatic tendinopathy, most ruptures having had none, does not beat it.)"""
+    causes = list(model.cause_ids)
+    links = {
+        "calf_strain": "dvt",
+        "superficial_thrombophlebitis": "dvt",
+        "exertional_rhabdomyolysis": "acute_compartment_syndrome",
+    }
+    by_id = {c.variable.id: c for c in model.spec.causes}
+    assert all(parent in by_id[child].parents for parent, child in links.items())
+    for parent in links:
+        states = model.spec.variables[parent].states
+        absent = model.marginals(causes, {parent: states[0]})
+        present = model.marginals(causes, {parent: states[-1]})
+        for cause in model.spec.causes:
+            c = cause.variable.id
+            if c == parent:
+                continue
+            if parent in cause.parents:
+                assert present[c][0] < absent[c][0], (parent, c)
+            else:
+                assert present[c][0] > absent[c][0], (parent, c)
+
+
 def test_an_edited_number_is_recalibrated(model: DiagnosticModel) -> None:
     edited = model.with_values({"causes:doms.prevalence": 0.2})
     assert abs(edited.priors["doms"].probability - 0.2) < 1e-6
