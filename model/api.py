@@ -42,7 +42,7 @@ class DiagnosticModel:
     >>> m = load_model()
     >>> d = m.diagnose({"one_leg_swelling": "yes", "age_group": "45_to_59"})
     >>> d.triage.level, round(d.probability("dvt"), 3)
-    ('urgent', 0.051)
+    ('urgent', 0.052)
     """
 
     def __init__(

@@ -10,7 +10,7 @@ it those its own path cannot take. Any other engine is asked once per answer.
 >>> ev = {"calf_pain_presentation": "yes"}
 >>> after = marginals_after(eng, ["dvt"], [("one_leg_swelling", "yes")], ev)
 >>> after["one_leg_swelling", "yes"]["dvt"].round(3)
-array([0.954, 0.046])
+array([0.953, 0.047])
 """
 
 from __future__ import annotations
