@@ -60,7 +60,7 @@ component boundaries) plus ``2 sum_u |P_u| |X_u| A_u`` for the operators and joi
 ``|H| sum_k 2^open_k`` numbers of messages (``Visit.n_live``). Polynomial in the causes, units, rows and negative
 findings; exponential only in the bits open at once, at most the positive findings, like
 Quickscore (``2^B`` combinations), and with no cancellation to guard against. On the shipped
-model (384 hub states, 9,600 rows, 16 units) most findings read the DVT unit and the
+model (384 hub states, 9,984 rows, 17 units) most findings read the DVT unit and the
 complaint reads every unit, so the windows there are wide; each ``symptom_duration`` state
 adds six runs with one more bit. On the generated networks, whose findings read two to
 eight causes each, the windows cut the slowest sets' time three to five times. Measured

@@ -49,8 +49,8 @@ Per term combination: ``sum_u |P_u| |X_u|`` (the ``Z``) plus ``|H| sum_k |R_k| |
 (the rows) multiply-adds, times three for the posteriors, one combination per
 ``2^positives``; linear in the causes, the negative findings and the rows, exponential
 only in the positive (or general) findings observed (the complaint counts as one, an
-``average`` finding as its term count). The shipped 20 causes make 16 units, 7 hubs (384
-hub states), 9 components and 9,600 rows; bench/RESULTS.md has the measured times.
+``average`` finding as its term count). The shipped 20 causes make 17 units, 7 hubs (384
+hub states), 10 components and 9,984 rows; bench/RESULTS.md has the measured times.
 Evidence on risk factors zeroes rows, which the kernel skips.
 
 The guard
@@ -129,7 +129,7 @@ engine is updated from the old one on first need only.
 >>> from model.priors.loader import load_spec
 >>> eng = NoisyOrEngine(load_spec())
 >>> eng.plan.private[eng.causes.index("doms")], len(eng.plan.components)
-((), 9)
+((), 10)
 >>> p = eng.marginals(["dvt"], {"one_leg_swelling": "yes", "calf_pain_presentation": "yes"})["dvt"]
 >>> bool(abs(p.sum() - 1.0) < 1e-12)
 True

@@ -210,10 +210,8 @@ def test_a_query_works_in_a_few_chunks_of_memory(chunk_numbers: int) -> None:
     finally:
         tracemalloc.stop()
     # six chunks of float64 (the chunk, a factor's slice being written, products beside
-    # them; about four measured) and 2 MB of vectors (0.25 MB above the chunks measured at
-    # chunks of 65,536 numbers, 1.06 MB once rhabdomyolysis became a parent of acute
-    # compartment syndrome and the two shared a unit); the whole W alone is 8 N bytes
-    bound = 6 * 8 * chunk_numbers + 2**21
+    # them; about four measured) and 1 MB of vectors; the whole W alone is 8 N bytes
+    bound = 6 * 8 * chunk_numbers + 2**20
     assert bound < 8 * engine.n_configs  # the premise: less than the whole W would take
     assert peak <= bound
     assert all(np.array_equal(first[v], again[v]) for v in wanted)
