@@ -1,4 +1,4 @@
-"""Findings that split the causes by where or when the pain began (issue 13).
+"""Findings that split the causes by where, when or how badly it hurts (issue 13).
 
 ``onset_away_from_exercise`` and ``pain_front_or_outer_leg`` are findings of the model's own,
 beyond the contract. Each links the causes it points to and leaves the others unlinked (their
@@ -9,6 +9,9 @@ it is linked to, whatever single risk factor is answered beside it.
   nerve-root pain and neuropathy do not wait for a run.
 - Pain at the front or outer side of the leg tells the shin from the tendon and the heel,
   which ``pain_in_calf_muscle = no`` lumps together.
+- Severe pain (``severe_pain``, also the model's own) is linked to nearly every cause, weakly
+  to the aches: a "yes" raises the causes that damage tissue and lowers the aches, which stay
+  linked (so only the second check applies to it).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from model import DiagnosticModel
 
 ONSET = "onset_away_from_exercise"
 FRONT = "pain_front_or_outer_leg"
+SEVERE = "severe_pain"
 # finding: (the causes a "yes" raises, the unlinked causes it lowers)
 SPLITS = {
     ONSET: (
@@ -37,6 +41,16 @@ SPLITS = {
          "popliteal_artery_entrapment", "muscle_cramp"),
     ),
 }  # fmt: skip
+SHIFTS = {
+    **SPLITS,
+    SEVERE: (
+        # severe in most cases
+        ("acute_compartment_syndrome", "exertional_rhabdomyolysis", "bakers_cyst_rupture"),
+        # an ache in most cases
+        ("doms", "exertional_fatigue", "myofascial_tightness", "achilles_tendinopathy",
+         "shin_splints"),
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("finding", SPLITS)
@@ -49,13 +63,13 @@ def test_the_lowered_causes_are_unlinked(model: DiagnosticModel, finding: str) -
 
 
 @pytest.mark.parametrize("i", range(4))
-@pytest.mark.parametrize("finding", SPLITS)
+@pytest.mark.parametrize("finding", SHIFTS)
 def test_yes_raises_the_linked_causes_and_lowers_the_others(
     model: DiagnosticModel, finding: str, i: int
 ) -> None:
     """With any one risk-factor answer (a quarter of them per case): no < unanswered < yes for
     the linked causes, the reverse for the others."""
-    raised, lowered = SPLITS[finding]
+    raised, lowered = SHIFTS[finding]
     bases = [{}] + [
         {rf.variable.id: s} for rf in model.spec.risk_factors for s in rf.variable.states
     ]

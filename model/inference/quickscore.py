@@ -41,7 +41,7 @@ True
 >>> spec = dataclasses.replace(load_spec(), presentation=None, categorical=())
 >>> kernel = QuickscoreKernel.build(spec)
 >>> kernel
-QuickscoreKernel(17 units, 50 unit states, 41 findings)
+QuickscoreKernel(17 units, 50 unit states, 42 findings)
 >>> codes = np.full((2, len(kernel.variables)), -1, dtype=np.int16)
 >>> codes[:, : len(kernel.risk_factors)] = 0  # every risk factor answered, at its reference
 >>> codes[0, kernel.variables.index("one_leg_swelling")] = 1

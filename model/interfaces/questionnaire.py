@@ -44,6 +44,7 @@ WHAT_HAPPENED = (
     "exercise_timed_pain",
     "pain_when_walking",
     "pain_at_rest",
+    "severe_pain",
     "morning_heel_pain",
     "foot_cold_or_numb_when_running",
     "not_improving",
