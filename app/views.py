@@ -256,8 +256,10 @@ def cause_numbers(
         what = "P(present)" if len(var.states) == 2 else f"P({var.state_label(state)})"
         add("Baseline", f"{what} with every risk factor at its lowest-risk state", e)
     for o in node.odds_ratios:
-        parent = variables[o.parent]
-        add("Odds ratio", f"{parent.label}: {parent.state_label(o.state)}", o.entry)
+        given = " and ".join(
+            f"{variables[p].label}: {variables[p].state_label(s)}" for p, s in o.terms
+        )
+        add("Odds ratio" if not o.also else "Interaction odds ratio", given, o.entry)
     if node.table is not None:
         for r in node.table.rows:
             given = ", ".join(

@@ -207,9 +207,12 @@ def supporting_evidence(spec: ModelSpec, cause: str, evidence: Mapping[str, str]
                 scored.append((fid, "yes", max(strengths) / max(finding.leak.value, 1e-9)))
     for c in spec.causes:
         if c.variable.id == cause:
+            # an interaction term that holds folds into its first term's odds ratio
+            net: dict[tuple[str, str], float] = {}
             for o in c.odds_ratios:
-                if evidence.get(o.parent) == o.state and o.entry.value > 1.0:
-                    scored.append((o.parent, o.state, o.entry.value))
+                if o.holds(evidence):
+                    net[o.parent, o.state] = net.get((o.parent, o.state), 1.0) * o.entry.value
+            scored.extend((p, s, v) for (p, s), v in net.items() if v > 1.0)
     return sorted(scored, key=lambda x: -x[2])
 
 

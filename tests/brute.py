@@ -33,7 +33,7 @@ def brute_force(m: DiagnosticModel, evidence: dict[str, str]) -> dict[str, np.nd
                 )
                 p *= row.values[states.index(x[c.variable.id])]
                 continue
-            log_or = sum(math.log(o.entry.value) for o in c.odds_ratios if x[o.parent] == o.state)
+            log_or = sum(math.log(o.entry.value) for o in c.odds_ratios if o.holds(x))
             # cumulative P(Y >= k), each shifted by the same log odds ratio
             base = [e.value for e in c.baseline]
             cum = [1.0]

@@ -208,8 +208,8 @@ def numbers_behind(
             continue
         if variable == cause:
             return c.baseline
-        ors = [o for o in c.odds_ratios if o.parent == variable]
-        same = tuple(o.entry for o in ors if o.state == state)
+        ors = [o for o in c.odds_ratios if variable in dict(o.terms)]
+        same = tuple(o.entry for o in ors if dict(o.terms)[variable] == state)
         if ors:
             return same or tuple(o.entry for o in ors)
         if c.table is not None and variable in c.table.parents:

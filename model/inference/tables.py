@@ -211,12 +211,11 @@ def log_odds_shift(
     parents = cause.parents
     shift = np.zeros(tuple(cards[p] for p in parents))
     for o in cause.odds_ratios:
-        axis = parents.index(o.parent)
-        index: list[slice | None] = [None] * len(parents)
-        index[axis] = slice(None)
-        column = np.zeros(cards[o.parent])
-        column[states[o.parent].index(o.state)] = np.log(o.entry.value)
-        shift = shift + column[tuple(index)]
+        # the cells where every term holds (one term: a slab; an interaction: their crossing)
+        cells: list[slice | int] = [slice(None)] * len(parents)
+        for parent, state in o.terms:
+            cells[parents.index(parent)] = states[parent].index(state)
+        shift[tuple(cells)] += np.log(o.entry.value)
     return shift
 
 

@@ -327,17 +327,31 @@ class _Reader:
         out, ok = [], True
         for key, value in raw.items():
             path = f"{vid}.odds_ratios.{path_part(key)}"
-            parent, _, state = key.partition(".")
+            terms = self.odds_ratio_terms("causes", path, vid, key, known)
+            e = None if terms is None else self.entry("causes", path, value, kind="odds_ratio")
+            if terms is None or e is None:
+                ok = False
+                continue
+            (parent, state), *also = terms
+            out.append(OddsRatio(parent, state, e, tuple(also)))
+        return tuple(out) if ok else None
+
+    def odds_ratio_terms(
+        self, stem: str, path: str, vid: str, key: str, known: dict[str, Variable]
+    ) -> list[tuple[str, str]] | None:
+        """The (parent, state) terms of an odds-ratio key, or None (the problem recorded).
+
+        A key is ``"parent.state"``, or several joined by ``&`` for an interaction term.
+        """
+        terms: list[tuple[str, str]] = []
+        for part in key.split("&"):
+            parent, _, state = part.strip().partition(".")
             if parent == vid:
-                self.p.add("causes", path, "a cause cannot be its own parent")
-                ok = False
-                continue
+                self.p.add(stem, path, "a cause cannot be its own parent")
+                return None
             if parent not in known:
-                self.p.add(
-                    "causes", path, f"unknown parent {quote(parent)}; {one_of(parent, known)}"
-                )
-                ok = False
-                continue
+                self.p.add(stem, path, f"unknown parent {quote(parent)}; {one_of(parent, known)}")
+                return None
             states = known[parent].states
             if state not in states[1:]:
                 hint = (
@@ -345,15 +359,13 @@ class _Reader:
                     if state == states[0]
                     else one_of(state, states[1:])
                 )
-                self.p.add("causes", path, f"state {quote(state)} of {parent}: {hint}")
-                ok = False
-                continue
-            e = self.entry("causes", path, value, kind="odds_ratio")
-            if e is None:
-                ok = False
-                continue
-            out.append(OddsRatio(parent, state, e))
-        return tuple(out) if ok else None
+                self.p.add(stem, path, f"state {quote(state)} of {parent}: {hint}")
+                return None
+            if parent in (p for p, _ in terms):
+                self.p.add(stem, path, f"an interaction names each parent once; {parent} twice")
+                return None
+            terms.append((parent, state))
+        return terms
 
     def table(
         self, stem: str, vid: str, raw: Any, var: Variable, known: dict[str, Variable]

@@ -349,7 +349,7 @@ CAUSE = Fields(
         "description": Field(Text()),
         "baseline": Field(BASELINE),
         "prevalence": Field(BASELINE),
-        "odds_ratios": Field(Keyed('a table of "parent.state" entries', ENTRY)),
+        "odds_ratios": Field(Keyed('a table of "parent.state" (or "a.x & b.y") entries', ENTRY)),
         "table": Field(CAUSE_TABLE),
     },
 )

@@ -141,11 +141,31 @@ class RiskFactor:
 
 @dataclass(frozen=True)
 class OddsRatio:
-    """Multiplies the odds of a cause when ``parent`` is in ``state``."""
+    """Multiplies the odds of a cause when ``parent`` is in ``state``.
+
+    ``also`` makes it an interaction term: it multiplies only when every parent it names is
+    in its state too (``"endurance_cycling.yes & age_group.60_plus"``), on top of the terms'
+    own odds ratios.
+
+    >>> e = Entry("x", 0.5, 0.2, 1.0, ("expert_estimate",), "r", kind="odds_ratio")
+    >>> o = OddsRatio("cycling", "yes", e, also=(("age", "old"),))
+    >>> o.holds({"cycling": "yes", "age": "old"}), o.holds({"cycling": "yes"})
+    (True, False)
+    """
 
     parent: str
     state: str
     entry: Entry
+    also: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def terms(self) -> tuple[tuple[str, str], ...]:
+        """Every (parent, state) the odds ratio needs, its own first."""
+        return ((self.parent, self.state), *self.also)
+
+    def holds(self, states: Mapping[str, str]) -> bool:
+        """Whether every term's parent is in its state in ``states``."""
+        return all(states.get(p) == s for p, s in self.terms)
 
 
 @dataclass(frozen=True)
@@ -212,7 +232,7 @@ class Cause:
         """Parent ids, in the order their odds ratios (or table) first name them."""
         if self.table is not None:
             return self.table.parents
-        return tuple(dict.fromkeys(o.parent for o in self.odds_ratios))
+        return tuple(dict.fromkeys(p for o in self.odds_ratios for p, _ in o.terms))
 
     def __repr__(self) -> str:
         given = ", ".join(self.parents)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from brute import brute_force
@@ -11,6 +13,7 @@ from model.inference.engines import EngineName
 from model.inference.enumeration import rank_one, state_split
 from model.inference.network_tables import all_cpts
 from model.inference.tables import NoisyOrCPT
+from model.priors.spec import Cause, OddsRatio
 
 
 @pytest.mark.parametrize(
@@ -31,6 +34,44 @@ def test_engines_match_brute_force_on_tiny(
     got = DiagnosticModel(tiny.spec, engine).marginals(list(tiny.variables), evidence)
     for v in tiny.variables:
         np.testing.assert_allclose(got[v], expected[v], atol=1e-12, err_msg=v)
+
+
+def with_interaction(tiny: DiagnosticModel, value: float) -> DiagnosticModel:
+    """The tiny network with a ``"trip.yes & age.old"`` interaction term on the clot."""
+
+    def add(c: Cause) -> Cause:
+        if c.variable.id != "clot":
+            return c
+        entry = dataclasses.replace(
+            c.odds_ratios[0].entry, key='causes:clot.odds_ratios."trip.yes & age.old"', value=value
+        )
+        also = OddsRatio("trip", "yes", entry, also=(("age", "old"),))
+        return dataclasses.replace(c, odds_ratios=(*c.odds_ratios, also))
+
+    spec = dataclasses.replace(tiny.spec, causes=tuple(add(c) for c in tiny.spec.causes))
+    return DiagnosticModel(spec)
+
+
+@pytest.mark.parametrize("engine", ["fast", "pgmpy"])
+def test_an_interaction_term_agrees_with_brute_force(
+    tiny: DiagnosticModel, engine: EngineName
+) -> None:
+    model = with_interaction(tiny, 3.5)
+    for evidence in ({}, {"swelling": "yes"}, {"trip": "yes", "snap": "no"}, {"age": "old"}):
+        expected = brute_force(model, evidence)
+        got = DiagnosticModel(model.spec, engine).marginals(list(model.variables), evidence)
+        for v in model.variables:
+            np.testing.assert_allclose(got[v], expected[v], atol=1e-12, err_msg=v)
+
+
+def test_an_interaction_term_multiplies_only_where_all_its_terms_hold(
+    tiny: DiagnosticModel,
+) -> None:
+    """Odds of the clot in each (trip, age) cell: 1, 2 (old), 3 (trip), 3 * 2 * 0.5 (both)."""
+    (clot,) = [c for c in all_cpts(with_interaction(tiny, 0.5).spec) if c.variable == "clot"]
+    assert clot.parents == ("trip", "age")
+    odds = clot.values[1] / clot.values[0]
+    np.testing.assert_allclose(odds / odds[0, 0], [[1.0, 2.0], [3.0, 3.0]], rtol=1e-12)
 
 
 def test_every_table_is_a_distribution(model: DiagnosticModel) -> None:

@@ -142,6 +142,18 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"state 'no' of recent_immobility: the reference state has odds ratio 1 by definition",
     ),
     (
+        "unknown_parent_in_interaction",
+        "causes",
+        rename_parent("recent_immobility.yes & age_grup.60_plus"),
+        r"unknown parent 'age_grup'; valid: .* \(did you mean 'age_group'\?\)",
+    ),
+    (
+        "interaction_names_a_parent_twice",
+        "causes",
+        rename_parent("recent_immobility.yes & recent_immobility.yes"),
+        r"an interaction names each parent once; recent_immobility twice",
+    ),
+    (
         "odds_ratio_not_positive",
         "causes",
         lambda d: d["dvt"]["odds_ratios"][next(iter(d["dvt"]["odds_ratios"]))].update(
