@@ -74,6 +74,25 @@ def test_an_interaction_term_multiplies_only_where_all_its_terms_hold(
     np.testing.assert_allclose(odds / odds[0, 0], [[1.0, 2.0], [3.0, 3.0]], rtol=1e-12)
 
 
+def test_hard_cycling_raises_claudication_in_the_young_and_not_the_old(
+    model: DiagnosticModel,
+) -> None:
+    """Endofibrosis, not atherosclerosis: the shipped interaction terms narrow the lift by age."""
+    lift = []
+    for age in model.variables["age_group"].states:
+        p = [
+            model.diagnose(
+                {"age_group": age, "endurance_cycling": s, "exercise_timed_pain": "yes"},
+                explained=False,
+            ).probability("arterial_claudication")
+            for s in ("no", "yes")
+        ]
+        lift.append(p[1] / p[0])
+    assert lift == sorted(lift, reverse=True)
+    assert lift[0] > 5.0
+    assert lift[-1] == pytest.approx(1.0, abs=0.05)
+
+
 def test_every_table_is_a_distribution(model: DiagnosticModel) -> None:
     for cpt in all_cpts(model.spec):
         assert cpt.values.min() >= 0.0, cpt

@@ -116,7 +116,7 @@ def draw_values(
     >>> m = load_model()
     >>> v = draw_values(m, np.random.default_rng(0))
     >>> m.spec.entries["causes:dvt.prevalence"].value, round(v["causes:dvt.prevalence"], 5)
-    (0.005, 0.00418)
+    (0.005, 0.00334)
     """
     spec = model.spec
     fits = _fits(model)
