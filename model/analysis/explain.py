@@ -189,14 +189,20 @@ def sequential_order(spec: ModelSpec, evidence: Mapping[str, str]) -> list[str]:
 
 
 def numbers_behind(
-    spec: ModelSpec, cause: str, variable: str, state: str, cause_state: str | None = None
+    spec: ModelSpec,
+    cause: str,
+    variable: str,
+    state: str,
+    cause_state: str | None = None,
+    given: Mapping[str, str] | None = None,
 ) -> tuple[Entry, ...]:
     """The prior entries that tie ``variable=state`` to ``cause`` directly.
 
     A finding gives its link strengths to the cause (to ``cause_state`` only, when
     given) and its leak; a risk factor gives the cause's odds ratio for that state
     (every odds ratio of the factor when the state is the reference), or its table rows.
-    Items linked only through other causes give none.
+    An interaction term whose other parents are answered otherwise in ``given`` is left
+    out. Items linked only through other causes give none.
     """
     for finding in spec.findings:
         if finding.variable.id == variable:
@@ -208,7 +214,12 @@ def numbers_behind(
             continue
         if variable == cause:
             return c.baseline
-        ors = [o for o in c.odds_ratios if variable in dict(o.terms)]
+        ors = [
+            o
+            for o in c.odds_ratios
+            if variable in dict(o.terms)
+            and all(p == variable or (given or {}).get(p, s) == s for p, s in o.terms)
+        ]
         same = tuple(o.entry for o in ors if dict(o.terms)[variable] == state)
         if ors:
             return same or tuple(o.entry for o in ors)
@@ -339,7 +350,7 @@ def explain(
                     given[v],
                     model.spec.variables[v].label,
                     shares[v],
-                    numbers_behind(model.spec, cause, v, given[v], state),
+                    numbers_behind(model.spec, cause, v, given[v], state, given),
                 )
                 for v in items
             ),

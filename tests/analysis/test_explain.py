@@ -98,6 +98,19 @@ def test_each_item_carries_its_numbers_and_sources(model: DiagnosticModel) -> No
     assert text.startswith("Why P(dvt) = ") and "= posterior" in text and "goodacre2005" in text
 
 
+def test_an_interaction_term_is_listed_only_where_its_other_parents_allow_it(
+    model: DiagnosticModel,
+) -> None:
+    """Cycling at 60 and over: its own odds ratio and the 60-plus term, not the other ages'."""
+    given = {"age_group": "60_plus", "endurance_cycling": "yes"}
+    x = explain(model, given, "arterial_claudication")
+    numbers = {c.variable: [e.key for e in c.numbers] for c in x.contributions}
+    both = '"endurance_cycling.yes & age_group.60_plus"'
+    key = "causes:arterial_claudication.odds_ratios."
+    assert numbers["endurance_cycling"] == [f'{key}"endurance_cycling.yes"', key + both]
+    assert numbers["age_group"] == [f'{key}"age_group.60_plus"', key + both]
+
+
 def test_diagnosis_explain_and_triage_reasons_use_it(model: DiagnosticModel) -> None:
     d = model.diagnose(
         {"one_leg_swelling": "yes", "warmth_redness": "yes", "recent_immobility": "yes"}
