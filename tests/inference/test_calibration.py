@@ -41,11 +41,14 @@ def test_population_baselines_are_below_presentation_rates(model: DiagnosticMode
 
 
 def test_a_cause_that_explains_the_complaint_lowers_the_others(model: DiagnosticModel) -> None:
-    """Explaining away: with a grade 3 strain known, every other cause falls."""
+    """Explaining away: with a grade 3 strain known, every other cause falls, but DVT, which
+    a tear raises through its own link (delgado2002), rises against no answer too."""
     before = model.marginals(list(model.cause_ids), {})
     after = model.marginals(list(model.cause_ids), {"calf_strain": "grade_3"})
     for c in model.cause_ids:
-        if c not in ("calf_strain", "dvt"):  # a strain raises DVT through its own link
+        if c == "dvt":
+            assert after[c][0] < before[c][0]
+        elif c != "calf_strain":
             assert after[c][0] > before[c][0], c
 
 
