@@ -29,7 +29,7 @@ RISK_FACTORS = {
 }
 # Risk factors of the model's own, beyond the contract (which allows additions): listed here so
 # that each one is added on purpose.
-OWN_RISK_FACTORS = {"knee_problem": YN}
+OWN_RISK_FACTORS = {"knee_problem": YN, "endurance_cycling": YN}
 CAUSES = {
     "doms": AP,
     "exertional_fatigue": AP,
