@@ -298,10 +298,12 @@ def entry_label(spec: ModelSpec, key: str) -> str:
         state = rest.rsplit(".", 1)[-1]
         return f"{name}: share who answer '{var.state_label(state)}'"
     if rest.startswith("odds_ratios."):
-        parent_id, _, state = parts[-1].rpartition(".")
-        parent = variables.get(parent_id)
-        if parent is not None:
-            return f"{name}: odds ratio for {parent.label}: {parent.state_label(state)}"
+        terms = [t.strip().partition(".") for t in parts[-1].split("&")]
+        if all(p in variables for p, _, _ in terms):
+            given = " and ".join(
+                f"{variables[p].label}: {variables[p].state_label(s)}" for p, _, s in terms
+            )
+            return f"{name}: odds ratio for {given}"
     if rest.startswith("causes."):
         cid, _, grade = parts[-1].partition(".")
         cvar = variables.get(cid)

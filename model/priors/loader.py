@@ -325,9 +325,13 @@ class _Reader:
             )
             return None
         out, ok = [], True
+        seen: dict[frozenset[tuple[str, str]], str] = {}
         for key, value in raw.items():
             path = f"{vid}.odds_ratios.{path_part(key)}"
             terms = self.odds_ratio_terms("causes", path, vid, key, known)
+            if terms is not None and (same := seen.setdefault(frozenset(terms), key)) != key:
+                self.p.add("causes", path, f"the same parent states as {quote(same)}")
+                terms = None
             e = None if terms is None else self.entry("causes", path, value, kind="odds_ratio")
             if terms is None or e is None:
                 ok = False
@@ -359,6 +363,8 @@ class _Reader:
                     if state == states[0]
                     else one_of(state, states[1:])
                 )
+                if state == states[0] and "&" in key:
+                    hint = "an interaction term names non-reference states only"
                 self.p.add(stem, path, f"state {quote(state)} of {parent}: {hint}")
                 return None
             if parent in (p for p, _ in terms):

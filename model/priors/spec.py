@@ -145,7 +145,7 @@ class OddsRatio:
 
     ``also`` makes it an interaction term: it multiplies only when every parent it names is
     in its state too (``"endurance_cycling.yes & age_group.60_plus"``), on top of the terms'
-    own odds ratios.
+    own odds ratios. It modifies its first term: triage reasons fold it into that one.
 
     >>> e = Entry("x", 0.5, 0.2, 1.0, ("expert_estimate",), "r", kind="odds_ratio")
     >>> o = OddsRatio("cycling", "yes", e, also=(("age", "old"),))

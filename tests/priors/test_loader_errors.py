@@ -148,6 +148,24 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"unknown parent 'age_grup'; valid: .* \(did you mean 'age_group'\?\)",
     ),
     (
+        "interaction_given_twice",
+        "causes",
+        lambda d: d["arterial_claudication"]["odds_ratios"].update(
+            {
+                "age_group.60_plus&endurance_cycling.yes": d["arterial_claudication"][
+                    "odds_ratios"
+                ]["endurance_cycling.yes & age_group.60_plus"]
+            }
+        ),
+        r"the same parent states as 'endurance_cycling\.yes & age_group\.60_plus'",
+    ),
+    (
+        "interaction_with_a_reference_state",
+        "causes",
+        rename_parent("recent_immobility.yes & age_group.under_30"),
+        r"state 'under_30' of age_group: an interaction term names non-reference states only",
+    ),
+    (
         "interaction_names_a_parent_twice",
         "causes",
         rename_parent("recent_immobility.yes & recent_immobility.yes"),

@@ -30,6 +30,8 @@ def short_label(key: str) -> str:
 
     >>> short_label('causes:dvt.odds_ratios."recent_immobility.yes"')
     'dvt: OR recent_immobility=yes'
+    >>> short_label('causes:c.odds_ratios."cycling.yes & age_group.60_plus"')
+    'c: OR cycling=yes & age_group=60_plus'
     >>> short_label("findings:one_leg_swelling.causes.dvt")
     'P(one_leg_swelling | dvt)'
     >>> short_label("causes:calf_strain.baseline.grade_3")
@@ -46,8 +48,8 @@ def short_label(key: str) -> str:
             "baseline rate" if what == "baseline" else what.replace("baseline.", "baseline rate ")
         )
         if what.startswith("OR "):
-            parent, _, state = what[3:].rpartition(".")
-            what = f"OR {parent}={state}"
+            terms = (t.strip().rpartition(".") for t in what[3:].split("&"))
+            what = "OR " + " & ".join(f"{parent}={state}" for parent, _, state in terms)
         return f"{cause}: {what}"
     if section == "findings":
         finding, _, what = rest.partition(".")
