@@ -7,7 +7,7 @@ page can cache them and the tests can check them without Streamlit.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -15,8 +15,8 @@ from model import Diagnosis
 from model.inference.tables import logit
 from model.interfaces.questionnaire import answer_text
 from model.interfaces.wording import cite_short, one_in, ref_anchor, ref_link, short_pct
-from model.priors.keys import split_key
-from model.priors.spec import Entry, ModelSpec
+from model.priors.keys import odds_ratio_terms, split_key
+from model.priors.spec import Entry, ModelSpec, Variable
 
 NOW = "With your answers"
 PRIOR = "With no answers"
@@ -218,6 +218,11 @@ def numbers_html(spec: ModelSpec, frame: pd.DataFrame) -> str:
     return f"<table class='cx-numbers'><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+def terms_label(variables: Mapping[str, Variable], terms: Sequence[tuple[str, str]]) -> str:
+    """An odds ratio's parent states in words ("Recent immobility: Yes and ...")."""
+    return " and ".join(f"{variables[p].label}: {variables[p].state_label(s)}" for p, s in terms)
+
+
 def cause_numbers(
     spec: ModelSpec, cause: str, in_file: Mapping[str, Entry] | None = None
 ) -> pd.DataFrame:
@@ -256,10 +261,8 @@ def cause_numbers(
         what = "P(present)" if len(var.states) == 2 else f"P({var.state_label(state)})"
         add("Baseline", f"{what} with every risk factor at its lowest-risk state", e)
     for o in node.odds_ratios:
-        given = " and ".join(
-            f"{variables[p].label}: {variables[p].state_label(s)}" for p, s in o.terms
-        )
-        add("Odds ratio" if not o.also else "Interaction odds ratio", given, o.entry)
+        kind = "Odds ratio" if not o.also else "Interaction odds ratio"
+        add(kind, terms_label(variables, o.terms), o.entry)
     if node.table is not None:
         for r in node.table.rows:
             given = ", ".join(
@@ -298,12 +301,9 @@ def entry_label(spec: ModelSpec, key: str) -> str:
         state = rest.rsplit(".", 1)[-1]
         return f"{name}: share who answer '{var.state_label(state)}'"
     if rest.startswith("odds_ratios."):
-        terms = [t.strip().partition(".") for t in parts[-1].split("&")]
-        if all(p in variables for p, _, _ in terms):
-            given = " and ".join(
-                f"{variables[p].label}: {variables[p].state_label(s)}" for p, _, s in terms
-            )
-            return f"{name}: odds ratio for {given}"
+        terms = odds_ratio_terms(parts[-1])
+        if all(p in variables for p, _ in terms):
+            return f"{name}: odds ratio for {terms_label(variables, terms)}"
     if rest.startswith("causes."):
         cid, _, grade = parts[-1].partition(".")
         cvar = variables.get(cid)

@@ -3,7 +3,8 @@
 ``path`` is the dotted TOML path, with a part quoted when it holds a dot itself
 (``causes:dvt.odds_ratios."recent_immobility.yes"``). The loader builds every key with
 ``make_key``; everything that reads a key back (the explorer's line editor and labels,
-chart labels) uses ``split_key``, so the two never drift apart.
+chart labels) uses ``split_key``, so the two never drift apart. An odds ratio's own key
+(``"recent_immobility.yes"``, or an interaction ``"a.x & b.y"``) is read by ``odds_ratio_terms``.
 """
 
 from __future__ import annotations
@@ -45,3 +46,14 @@ def split_key(key: str) -> tuple[str, tuple[str, ...]]:
     """
     stem, _, path = key.partition(":")
     return stem, tuple(a or b for a, b in _PART.findall(path))
+
+
+def odds_ratio_terms(key: str) -> list[tuple[str, str]]:
+    """The (parent, state) terms an odds-ratio key names, unchecked, in the key's order.
+
+    >>> odds_ratio_terms("recent_immobility.yes")
+    [('recent_immobility', 'yes')]
+    >>> odds_ratio_terms("endurance_cycling.yes & age_group.60_plus")
+    [('endurance_cycling', 'yes'), ('age_group', '60_plus')]
+    """
+    return [(p, s) for p, _, s in (t.strip().partition(".") for t in key.split("&"))]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import PriorsError, one_of, quote
-from model.priors.keys import make_key, path_part
+from model.priors.keys import make_key, odds_ratio_terms, path_part
 from model.priors.schema import check_file
 from model.priors.spec import (
     BINARY_CAUSE_STATES,
@@ -328,7 +328,7 @@ class _Reader:
         seen: dict[frozenset[tuple[str, str]], str] = {}
         for key, value in raw.items():
             path = f"{vid}.odds_ratios.{path_part(key)}"
-            terms = self.odds_ratio_terms("causes", path, vid, key, known)
+            terms = self.checked_terms("causes", path, vid, key, known)
             if terms is not None and (same := seen.setdefault(frozenset(terms), key)) != key:
                 self.p.add("causes", path, f"the same parent states as {quote(same)}")
                 terms = None
@@ -340,7 +340,7 @@ class _Reader:
             out.append(OddsRatio(parent, state, e, tuple(also)))
         return tuple(out) if ok else None
 
-    def odds_ratio_terms(
+    def checked_terms(
         self, stem: str, path: str, vid: str, key: str, known: dict[str, Variable]
     ) -> list[tuple[str, str]] | None:
         """The (parent, state) terms of an odds-ratio key, or None (the problem recorded).
@@ -348,8 +348,7 @@ class _Reader:
         A key is ``"parent.state"``, or several joined by ``&`` for an interaction term.
         """
         terms: list[tuple[str, str]] = []
-        for part in key.split("&"):
-            parent, _, state = part.strip().partition(".")
+        for parent, state in odds_ratio_terms(key):
             if parent == vid:
                 self.p.add(stem, path, "a cause cannot be its own parent")
                 return None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.analysis.sensitivity import Swing, Uncertainty
-from model.priors.keys import split_key
+from model.priors.keys import odds_ratio_terms, split_key
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -48,8 +48,8 @@ def short_label(key: str) -> str:
             "baseline rate" if what == "baseline" else what.replace("baseline.", "baseline rate ")
         )
         if what.startswith("OR "):
-            terms = (t.strip().rpartition(".") for t in what[3:].split("&"))
-            what = "OR " + " & ".join(f"{parent}={state}" for parent, _, state in terms)
+            terms = odds_ratio_terms(what[3:])
+            what = "OR " + " & ".join(f"{parent}={state}" for parent, state in terms)
         return f"{cause}: {what}"
     if section == "findings":
         finding, _, what = rest.partition(".")
