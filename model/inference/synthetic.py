@@ -4,11 +4,16 @@
 and training load, the rest binary), causes that are logistic in one to four risk
 factors (one graded cause with four states, and cause-to-cause edges), and about 1.6
 findings per cause, each a leaky noisy-OR (noisy-MAX for the graded cause) of two to
-eight causes with small leaks, as in the shipped priors.
+eight causes with small leaks, as in the shipped priors. ``interactions=True`` gives about
+half the causes with two or more risk factors an interaction term on their first two (as
+the shipped model's cycling-by-age terms); without it the draws are those of before.
 
 >>> spec = random_spec(20, seed=1)
 >>> len(spec.causes), len(spec.findings), spec.causes[0].variable.states
 (20, 32, ('none', 'grade_1', 'grade_2', 'grade_3'))
+>>> spec = random_spec(14, seed=4, interactions=True)
+>>> sum(bool(o.also) for c in spec.causes for o in c.odds_ratios)
+8
 """
 
 from __future__ import annotations
@@ -38,9 +43,13 @@ def _entry(key: str, value: float, kind: str = "probability") -> Entry:  # noqa:
     return Entry(key, value, lo, hi, ("synthetic",), kind=kind)  # type: ignore[arg-type]
 
 
-def random_spec(n_causes: int, seed: int = 0, findings_per_cause: float = 1.6) -> ModelSpec:
+def random_spec(
+    n_causes: int, seed: int = 0, findings_per_cause: float = 1.6, interactions: bool = False
+) -> ModelSpec:
     """A random network of ``n_causes`` causes (see the module doc)."""
     rng = random.Random(seed)
+    # its own stream, so that the draws without interactions stay those of before
+    pairs = random.Random(seed + 7919)
     n_rf = 12 + (n_causes - 14) // 2
     rfs = []
     for i in range(max(4, n_rf)):
@@ -77,6 +86,14 @@ def random_spec(n_causes: int, seed: int = 0, findings_per_cause: float = 1.6) -
                         p, s, _entry(f"causes:c{c}.or.{p}.{s}", rng.uniform(1.2, 4.0), "odds_ratio")
                     )
                 )
+        if interactions and len(parents) >= 2 and pairs.random() < 0.5:
+            (a, sa), (b, sb) = (
+                (p, pairs.choice(next(rf.variable.states for rf in rfs if rf.variable.id == p)[1:]))
+                for p in parents[:2]
+            )
+            value = pairs.uniform(0.2, 3.0)
+            entry = _entry(f"causes:c{c}.or.{a}.{sa}&{b}.{sb}", value, "odds_ratio")
+            ors.append(OddsRatio(a, sa, entry, also=((b, sb),)))
         if c in (3, 6):  # this cause has the previous one as a parent
             ors.append(
                 OddsRatio(
