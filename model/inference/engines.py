@@ -86,7 +86,7 @@ def make_engine(
 
     >>> from model.priors.loader import load_spec
     >>> make_engine(load_spec(), "fast")
-    NoisyOrEngine(20 causes in 17 units, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear; 10 components, 9984 rows)
+    NoisyOrEngine(20 causes in 17 units, hubs: age_group, vascular_risk, recent_leg_trauma, sex, mileage_jump, hard_surfaces, footwear; 10 components, 9984 rows)
     >>> make_engine(load_spec(), "slow")
     Traceback (most recent call last):
     ...

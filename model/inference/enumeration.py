@@ -99,7 +99,7 @@ is positive) and is reported with the evidence items that conflict.
 >>> from model.priors.loader import load_spec
 >>> eng = EnumerationEngine(load_spec())
 >>> eng
-EnumerationEngine(20 causes, 2097152 configurations, hubs: recent_leg_trauma, age_group, vascular_risk, sex, mileage_jump, hard_surfaces, footwear)
+EnumerationEngine(20 causes, 2097152 configurations, hubs: age_group, vascular_risk, recent_leg_trauma, sex, mileage_jump, hard_surfaces, footwear)
 >>> eng.marginals(["dvt"], {"one_leg_swelling": "yes", "calf_pain_presentation": "yes"})["dvt"].round(3)
 array([0.953, 0.047])
 """
