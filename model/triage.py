@@ -10,7 +10,9 @@ Two kinds of rule decide the level, and it is the most urgent of both:
 
 The advice is one headline action for the level reached, then the specific advice of the
 red flags and rules that reached it, then "meanwhile" lines (less urgent rules, likely
-causes) unless their ``tags`` are among what a fired rule or red flag ``avoid``s.
+causes) unless their ``tags`` are among what a fired rule or red flag ``avoid``s. At urgent
+or above the contract's four (``URGENT_AVOIDS``: massage, stretching, compression, running
+on) are avoided whatever the fired rules list, so a priors file cannot show them there.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ LEVEL_TITLES: dict[str, str] = {
 }
 NO_ANSWERS = "Answer the questions about your calf pain first: there is no advice to give yet."
 URGENT = LEVELS.index("urgent")
+# contract: advice for a less urgent cause that involves these is never shown beside urgent care
+URGENT_AVOIDS = frozenset({"massage", "stretching", "compression", "running_on"})
 
 
 @dataclass(frozen=True)
@@ -235,6 +239,8 @@ def _advice_lines(
     """(the headline and the advice of what reached ``level``, the meanwhile lines)."""
     variables = spec.variables
     avoid = frozenset().union(*(f.avoid for f in flags), *(r.avoid for r, _ in fired))
+    if LEVELS.index(level) >= URGENT:
+        avoid |= URGENT_AVOIDS
     action = [spec.advice.get(level, "")]
     action += [f.advice for f in flags if f.level == level]
     action += [r.advice for r, _ in fired if r.level == level]

@@ -217,6 +217,43 @@ def test_a_suspected_clot_gets_no_rice_massage_or_compression(model: DiagnosticM
         assert key is None or not (tags.get(key, frozenset()) & {"massage", "compression"})
 
 
+def test_nothing_urgent_care_contradicts_is_shown_beside_it(model: DiagnosticModel) -> None:
+    """Contract: at urgent or emergency, no less urgent advice involves massage, stretching,
+    compression or running on, whichever rule or red flag set the level.
+
+    Two sets a second reader found (a cramp beside dark urine was told to stretch, a likely
+    rupture to use RICE) and 400 random ones; every meanwhile line is traced to its tags.
+    """
+    spec = model.spec
+    tags = {f"{spec.variables[k.split('.')[0]].label}: {text}": spec.advice_tags.get(k, frozenset())
+            for k, text in spec.cause_advice.items() if k.split(".")[0] in spec.variables}  # fmt: skip
+    tags.update({r.advice: r.tags for r in spec.rules})
+    rng = random.Random(17)
+    answerable = [v for v in spec.variables.values() if v.kind != "cause"]
+    sets = [
+        {"dark_urine": "yes", "cramping": "yes"},
+        {"pop_at_onset": "yes", "weak_push_off": "yes", "sudden_onset_during_run": "yes"},
+    ]
+    sets += [
+        {v.id: rng.choice(v.states) for v in rng.sample(answerable, rng.randint(1, 8))}
+        for _ in range(400)
+    ]
+    contradicting = {"massage", "stretching", "compression", "running_on"}
+    urgent = 0
+    for ev in sets:
+        try:
+            t = model.diagnose(ev, explained=False).triage
+        except ValueError:  # an impossible combination
+            continue
+        if not at_least(t.level, "urgent"):
+            continue
+        urgent += 1
+        for line in t.meanwhile:
+            assert line in tags, line
+            assert not tags[line] & contradicting, (ev, line)
+    assert urgent > 100
+
+
 @pytest.mark.parametrize(("when", "floor"), RED_FLAGS, ids=IDS)
 def test_advice_is_never_shown_twice(
     model: DiagnosticModel, when: dict[str, str], floor: Level
