@@ -826,6 +826,16 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
     for stem, data in raw.items():
         for path, message in check_file(stem, data):
             problems.add(stem, path, message)
+    for stem, what in (
+        ("risk_factors", "risk factor"),
+        ("causes", "cause"),
+        ("findings", "finding"),
+    ):
+        if stem in raw and not any(isinstance(v, dict) for v in raw[stem].values()):
+            # said once, not as an unknown id at every place that names one
+            problems.add(
+                stem, "", f"defines no {what}: each {what} is a [{what.replace(' ', '_')}_id] table"
+            )
     if problems.items:  # the checks below assume well-shaped data
         raise PriorsError(problems.items)
     reader = _Reader(raw, problems)

@@ -409,6 +409,16 @@ def test_missing_file(priors_copy: Path) -> None:
         load_spec(priors_copy)
 
 
+@pytest.mark.parametrize(("stem", "what"), [("causes", "cause"), ("risk_factors", "risk factor"), ("findings", "finding")])  # fmt: skip
+def test_an_emptied_file_is_one_problem(priors_copy: Path, stem: str, what: str) -> None:
+    """An empty causes.toml says so once, not 'unknown cause ...; valid: ' at every link."""
+    (priors_copy / f"{stem}.toml").write_text("# emptied\n")
+    with pytest.raises(PriorsError) as info:
+        load_spec(priors_copy)
+    assert info.value.problems == [f"{priors_copy / stem}.toml: defines no {what}: each {what} "
+                                   f"is a [{what.replace(' ', '_')}_id] table"]  # fmt: skip
+
+
 def test_not_a_folder(tmp_path: Path) -> None:
     with pytest.raises(PriorsError, match=r"nowhere: not a folder of priors"):
         load_spec(tmp_path / "nowhere")
