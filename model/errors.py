@@ -44,8 +44,12 @@ def impossible_message(conflict: Iterable[str]) -> str:
     )
 
 
-class UnknownCauseError(CalfdxError, KeyError):
-    """A cause id or state asked for is not in the model."""
+class UnknownCauseError(CalfdxError, KeyError, ValueError):
+    """A cause id or state asked for is not in the model.
+
+    A ``KeyError`` (a lookup that misses) and a ``ValueError``, as bad evidence is, so
+    code that catches either gets it.
+    """
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""

@@ -135,6 +135,9 @@ def test_errors_are_value_errors_naming_choices(model: DiagnosticModel) -> None:
         model.diagnose({"age_group": "50"})
     with pytest.raises(UnknownCauseError, match=r"unknown cause 'dvtt'.*did you mean 'dvt'"):
         model.diagnose({}).probability("dvtt")
+    # code that catches ValueError, as for bad evidence, gets a bad cause or state too
+    with pytest.raises(ValueError, match=r"unknown state 'grade_9' for calf_strain"):
+        model.diagnose({}).probability("calf_strain", "grade_9")
 
 
 def test_no_evidence_is_self_care_and_red_flags_are_rare(model: DiagnosticModel) -> None:
