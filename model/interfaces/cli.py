@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from model.api import DiagnosticModel, load_model
 from model.errors import CalfdxError, EvidenceError, PriorsError, quote
@@ -261,8 +261,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f"name it .bif or .xmlbif, or give --format ({', '.join(FORMATS)})"
             )
         how = ", from the extension"
-    _model(args).export(args.out, fmt)
+    model = _model(args)
+    model.export(args.out, fmt)
     print(f"wrote {args.out} ({fmt}{how})")
+    if model.spec.presentation is not None:
+        complaint = model.spec.presentation.variable.id
+        print(f"query it with {complaint} = yes, as calfdx conditions every answer on it")
     return 0
 
 
@@ -316,9 +320,21 @@ def cmd_vocabulary(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the contract's one-line message for bad input (no usage block), status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
+    """The argument parser of every subcommand.
+
+    >>> build_parser().parse_args(["diagnose", "--bogus"])
+    Traceback (most recent call last):
+    SystemExit: 2
+    """
+    parser = _Parser(
         prog="calfdx", description=f"Calf pain in runners: a Bayesian network. {DISCLAIMER}"
     )
     sub = parser.add_subparsers(dest="command", required=True)

@@ -67,6 +67,13 @@ def test_contract_export_example(tmp_path: Path) -> None:
             ["export", "--format", "bif", "/nonexistent/dir/out.bif"],
             "calfdx: error: /nonexistent/dir/out.bif: No such file or directory",
         ),
+        # argparse's own errors, one line too (no usage block)
+        (["diagnose", "--bogus"], r"calfdx: error: unrecognized arguments: --bogus \(see"),
+        ([], "calfdx: error: the following arguments are required: command"),
+        (
+            ["export", "--format", "xyz", "x.bif"],
+            "calfdx export: error: argument --format: invalid",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
