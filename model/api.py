@@ -74,7 +74,21 @@ class DiagnosticModel:
 
     @cached_property
     def network(self) -> DiscreteBayesianNetwork:
-        """The pgmpy network (built on first use: the fast engine does not need it)."""
+        """The pgmpy network (built on first use: the fast engine does not need it).
+
+        calfdx conditions every answer on the presenting complaint, the node
+        ``calf_pain_presentation`` (a runner who comes with calf or lower-leg pain); query
+        the network, or its export, with it set to "yes" for the same numbers:
+
+        >>> m = load_model()
+        >>> net = m.network
+        >>> from pgmpy.inference import VariableElimination
+        >>> evidence = {"calf_pain_presentation": "yes", "one_leg_swelling": "yes"}
+        >>> q = VariableElimination(net).query(["dvt"], evidence, show_progress=False)
+        >>> d = m.diagnose({"one_leg_swelling": "yes"})
+        >>> round(float(q.values[1]), 4), round(d.probability("dvt"), 4)
+        (0.0467, 0.0467)
+        """
         from model.inference.pgmpy_adapter import build_network
 
         return build_network(self.spec)
