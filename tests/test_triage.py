@@ -36,10 +36,11 @@ CONTRACT_RED_FLAGS: list[tuple[dict[str, str], Level]] = [
     ({"foot_drop": "yes"}, "urgent"),
 ]
 # The model's own flags beyond the contract's table: two signs of compartment syndrome
-# together (ulmer2002), each an emergency.
+# together (ulmer2002), each an emergency, and a tender cord along a vein (a clot sign).
 MODEL_RED_FLAGS: list[tuple[dict[str, str], Level]] = [
     ({"pain_on_passive_stretch": "yes", "numbness_tingling": "yes"}, "emergency"),
     ({"pain_on_passive_stretch": "yes", "foot_drop": "yes"}, "emergency"),
+    ({"tender_vein_cord": "yes"}, "urgent"),
 ]
 RED_FLAGS = CONTRACT_RED_FLAGS + MODEL_RED_FLAGS
 IDS = ["+".join(w) for w, _ in RED_FLAGS]
