@@ -104,15 +104,21 @@ class Variable:
     def plain(self, state: str) -> str:
         """The answer in plain words: the ``statement`` of a yes, else label and state.
 
+        The state goes in brackets, not after a colon: triage reasons read "X is possible:
+        a, b and c", and a second colon inside one of them read badly.
+
         >>> Variable("bruising", "finding", ("no", "yes"), "Bruising", statement="the calf is bruised").plain("yes")
         'the calf is bruised'
         >>> Variable("age_group", "risk_factor", ("under_30", "30_to_44"), "Age group").plain("30_to_44")
-        'age group: 30 to 44'
+        'age group (30 to 44)'
         """
         if state == "yes" and self.statement:
             return self.statement
         label = self.label[:1].lower() + self.label[1:]
-        return label if state == "yes" else f"{label}: {self.state_label(state)}"
+        if state == "yes":
+            return label
+        words = self.state_label(state)
+        return f"{label} ({words[:1].lower() + words[1:]})"
 
     def __repr__(self) -> str:
         return f"{self.id}:{len(self.states)} ({self.kind})"
