@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .inference.tables import Array
-from .priors.spec import LEVELS, Level, ModelSpec, RedFlag, TriageRule
+from .priors.spec import LEVELS, Level, ModelSpec, RedFlag, TriageRule, in_sentence
 
 Dist = Sequence[float] | Array  # a distribution in the variable's state order
 Support = tuple[str, str, float]  # an evidence item (variable, state) and its weight
@@ -224,22 +224,6 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# words that keep their capital inside a sentence (eponyms)
-PROPER = frozenset({"Achilles", "Baker's"})
-
-
-def in_sentence(label: str) -> str:
-    """A label as it reads mid-sentence: its first letter small unless a name or an acronym.
-
-    >>> in_sentence("Calf muscle strain"), in_sentence("Achilles tendinopathy")
-    ('calf muscle strain', 'Achilles tendinopathy')
-    """
-    first = label.split(" ", 1)[0]
-    if first in PROPER or first[1:2].isupper():
-        return label
-    return label[:1].lower() + label[1:]
-
-
 def _joined(parts: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
@@ -332,9 +316,8 @@ def decide_triage(
             text = spec.advice.get("no_answers", NO_ANSWERS)
             return Triage(level, ("Nothing is answered yet",), (text,), tuple(details), (text,))
         top = max(dists, key=lambda c: 1.0 - float(dists[c][0]))
-        reasons.append(
-            f"No warning sign among your answers; the most likely cause is {in_sentence(variables[top].label)}"
-        )
+        likely = in_sentence(variables[top].label)
+        reasons.append(f"No warning sign among your answers; the most likely cause is {likely}")
         details.append(f"most likely {top}: P = {1.0 - float(dists[top][0]):.1%}")
     action, meanwhile = _advice_lines(spec, dists, level, flags, fired)
     action = list(dict.fromkeys(a for a in action if a))

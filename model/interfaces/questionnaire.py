@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from model.priors.spec import ModelSpec
+from model.priors.spec import ModelSpec, in_sentence
 
 # The contract's red flags, most urgent first (a finding set alone is enough for them).
 SAFETY = (
@@ -110,11 +110,7 @@ def answer_text(spec: ModelSpec, var_id: str, state: str) -> str:
     ('Recent immobility: yes', 'One leg swollen: yes')
     """
     var = spec.variables[var_id]
-    text = var.state_label(state)
-    words = text.split(" ")
-    if words and not any(c.isupper() for c in words[0][1:]):  # keep acronyms
-        words[0] = words[0][:1].lower() + words[0][1:]
-    return f"{var.label}: {' '.join(words)}"
+    return f"{var.label}: {in_sentence(var.state_label(state))}"
 
 
 def summary(spec: ModelSpec, group: Group, answers: Mapping[str, str]) -> str:

@@ -69,6 +69,22 @@ class Entry:
         )
 
 
+# words that keep their capital inside a sentence (eponyms)
+PROPER = frozenset({"Achilles", "Baker's"})
+
+
+def in_sentence(text: str) -> str:
+    """A label as it reads mid-sentence: its first letter small unless a name or an acronym.
+
+    >>> in_sentence("Calf muscle strain"), in_sentence("Achilles tendinopathy"), in_sentence("DVT")
+    ('calf muscle strain', 'Achilles tendinopathy', 'DVT')
+    """
+    first = text.split(" ", 1)[0]
+    if first in PROPER or any(c.isupper() for c in first[1:]):
+        return text
+    return text[:1].lower() + text[1:]
+
+
 @dataclass(frozen=True)
 class Variable:
     """A node of the network: its id, states, and how to ask about it.
@@ -114,11 +130,8 @@ class Variable:
         """
         if state == "yes" and self.statement:
             return self.statement
-        label = self.label[:1].lower() + self.label[1:]
-        if state == "yes":
-            return label
-        words = self.state_label(state)
-        return f"{label} ({words[:1].lower() + words[1:]})"
+        label = in_sentence(self.label)
+        return label if state == "yes" else f"{label} ({in_sentence(self.state_label(state))})"
 
     def __repr__(self) -> str:
         return f"{self.id}:{len(self.states)} ({self.kind})"
