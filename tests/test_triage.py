@@ -41,6 +41,7 @@ MODEL_RED_FLAGS: list[tuple[dict[str, str], Level]] = [
     ({"pain_on_passive_stretch": "yes", "numbness_tingling": "yes"}, "emergency"),
     ({"pain_on_passive_stretch": "yes", "foot_drop": "yes"}, "emergency"),
     ({"tender_vein_cord": "yes"}, "urgent"),
+    ({"gap_in_tendon": "yes"}, "urgent"),
 ]
 RED_FLAGS = CONTRACT_RED_FLAGS + MODEL_RED_FLAGS
 IDS = ["+".join(w) for w, _ in RED_FLAGS]
