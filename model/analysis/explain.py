@@ -376,15 +376,24 @@ def raised_by(
     rule: TriageRule,
     cache: dict[tuple[str, frozenset[str]], Array] | None = None,
 ) -> list[tuple[str, str, float]]:
-    """The findings that raised a triage rule's event most, as ``(id, state, log-odds share)``.
+    """The answers that raised a triage rule's event most, as ``(id, state, log-odds share)``.
 
     The event is the one the rule fires on: the cause present, or for a graded rule the
-    named grade or worse. The split is over the findings, with the risk factors held as
-    background: Shapley over at most ``REASONS_SHAPLEY_MAX`` findings (``2**findings``
-    posteriors, shared through ``cache`` across rules), the fixed order beyond.
+    named grade or worse. The change is split in two parts that add up to the whole: the
+    risk factors' from no answers to the risk factors alone, then the findings' given the
+    risk factors (so a long flight behind a suspected clot is named beside the findings).
+    Each part is Shapley over at most ``REASONS_SHAPLEY_MAX`` items (``2**items``
+    posteriors, shared through ``cache`` across rules), the fixed order beyond. The
+    strongest come first.
     """
     state = None if rule.state == "present" else rule.state
     risk = [v for v in evidence if model.spec.variables[v].kind == "risk_factor"]
-    method: Method = "shapley" if len(evidence) - len(risk) <= REASONS_SHAPLEY_MAX else "sequential"
-    x = explain(model, evidence, rule.cause, state, method, risk, cache, or_worse=True)
-    return [(c.variable, c.state, c.log_odds) for c in x.raising()]
+    parts = [(dict(evidence), risk), ({v: evidence[v] for v in risk}, [])]
+    shares: list[Contribution] = []
+    for given, background in parts[: 2 if risk else 1]:
+        n = len(given) - len(background)
+        method: Method = "shapley" if n <= REASONS_SHAPLEY_MAX else "sequential"
+        x = explain(model, given, rule.cause, state, method, background, cache, or_worse=True)
+        shares.extend(x.raising())
+    shares.sort(key=lambda c: -c.log_odds)
+    return [(c.variable, c.state, c.log_odds) for c in shares]

@@ -120,10 +120,42 @@ def test_diagnosis_explain_and_triage_reasons_use_it(model: DiagnosticModel) -> 
     dvt_detail = next(r for r in d.triage.details if r.startswith("rule dvt:"))
     top = x.raising()[0]
     assert f"raised by {top.item} (+" in dvt_detail
-    assert "recent_immobility" not in dvt_detail  # risk factors are the background
     dvt_reason = next(r for r in d.triage.reasons if r.startswith("A blood clot"))
     assert model.variables[top.variable].statement in dvt_reason  # in plain words
     assert "_" not in dvt_reason and "(+" not in dvt_reason
+
+
+def test_a_rule_s_reasons_name_the_risk_factors_behind_it(model: DiagnosticModel) -> None:
+    """A long flight is named behind a suspected clot, and the two parts add up to the whole.
+
+    Before, the risk factors were the background of the split and the reason named only the
+    findings (and the command line, which does not split, named the flight: two answers).
+    """
+    from model.analysis.explain import logit, raised_by
+
+    given = {
+        "age_group": "45_to_59",
+        "recent_immobility": "yes",
+        "not_improving": "yes",
+        "pain_not_eased_by_stretch": "yes",
+    }
+    rule = next(r for r in model.spec.rules if r.target == "dvt")
+    shares = raised_by(model, given, rule)
+    assert shares[0][:2] == ("recent_immobility", "yes")  # the strongest answer here
+    assert [w for *_, w in shares] == sorted((w for *_, w in shares), reverse=True)
+    d = model.diagnose(given)
+    reason = next(r for r in d.triage.reasons if r.startswith("A blood clot"))
+    assert model.variables["recent_immobility"].plain("yes") in reason
+    assert "recent_immobility=yes (+" in next(
+        r for r in d.triage.details if r.startswith("rule dvt")
+    )
+    # the risk factors' part and the findings' part telescope to the whole change
+    risk = {v: given[v] for v in ("age_group", "recent_immobility")}
+    risk_x = explain(model, risk, "dvt")
+    rest_x = explain(model, given, "dvt", background=list(risk))
+    whole = logit(d.probability("dvt")) - logit(model.diagnose({}).probability("dvt"))
+    parts = sum(c.log_odds for x in (risk_x, rest_x) for c in x.contributions)
+    assert parts == pytest.approx(whole)
 
 
 def test_raised_by_explains_the_event_a_graded_rule_fires_on(model: DiagnosticModel) -> None:
