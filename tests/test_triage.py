@@ -11,10 +11,12 @@ import json
 import random
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from paths import LITERATURE
 
 from model import DiagnosticModel
 from model.interfaces.interview import run_interview
@@ -289,6 +291,17 @@ def test_details_keep_the_numbers_for_experts(model: DiagnosticModel) -> None:
         for d in t.details
     )
     assert any(d.startswith("red flag one_leg_swelling") for d in t.details)
+
+
+def test_reasons_read_every_yes_or_no_answer_as_a_statement(model: DiagnosticModel) -> None:
+    """A no that raised a rule reads as a sentence ("only one leg is affected"), not "both legs
+    (no)"; every yes or no variable with a yes statement has a no statement too."""
+    for v in model.variables.values():
+        if v.kind != "cause" and v.states == ("no", "yes") and v.statement:
+            assert v.statement_no, v.id
+    for case in tomllib.loads(LITERATURE.read_text())["case"]:
+        for reason in model.diagnose(case["evidence"]).triage.reasons:
+            assert " (no)" not in reason and " (yes)" not in reason, (case["id"], reason)
 
 
 def test_triage_level_matches_decide_triage(model: DiagnosticModel) -> None:

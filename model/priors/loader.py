@@ -180,8 +180,14 @@ class _Reader:
         label = self.text(stem, vid, table, "label", required=True)
         question = self.text(stem, vid, table, "question", required=False)
         statement = self.text(stem, vid, table, "statement", required=False)
+        statement_no = self.text(stem, vid, table, "statement_no", required=False)
+        if statement_no and "no" not in states:
+            self.p.add(
+                stem, f"{vid}.statement_no", f"needs a 'no' state; states: {', '.join(states)}"
+            )
+            statement_no = ""
         try:
-            return Variable(vid, kind, states, label, question, labels, statement)
+            return Variable(vid, kind, states, label, question, labels, statement, statement_no)
         except ValueError as err:
             self.p.add(stem, f"{vid}.states", str(err))
             return None

@@ -314,6 +314,7 @@ BASELINE = Either(
 VARIABLE_FIELDS = {
     "label": Field(Text("a label")),
     "statement": Field(Text("a plain sentence for a 'yes' answer, used in triage reasons")),
+    "statement_no": Field(Text("a plain sentence for a 'no' answer, used in triage reasons")),
     "question": Field(Text()),
     "states": Field(States()),
     "state_labels": Field(Keyed("a table of a label per state", Text())),
@@ -435,7 +436,7 @@ def check_file(stem: str, data: Any) -> list[Problem]:
     """Every way the parsed file ``stem`` breaks its declared shape, as (path, message).
 
     >>> check_file("causes", {"dvt": {"label": "DVT", "odds_ratio": {}}})
-    [('dvt.odds_ratio', "unknown table; valid: label, statement, question, states, state_labels, description, baseline, prevalence, odds_ratios, table (did you mean 'odds_ratios'?)")]
+    [('dvt.odds_ratio', "unknown table; valid: label, statement, statement_no, question, states, state_labels, description, baseline, prevalence, odds_ratios, table (did you mean 'odds_ratios'?)")]
     >>> check_file("risk_factors", {"x": {"states": ["no", "unknown"]}})
     [('x.states', "state name 'unknown' is reserved for unknown evidence; rename it")]
     """

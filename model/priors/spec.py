@@ -100,6 +100,7 @@ class Variable:
     question: str = ""
     state_labels: tuple[str, ...] = ()
     statement: str = ""
+    statement_no: str = ""
 
     def __post_init__(self) -> None:
         if len(self.states) < 2:
@@ -118,18 +119,22 @@ class Variable:
         return state.replace("_", " ")
 
     def plain(self, state: str) -> str:
-        """The answer in plain words: the ``statement`` of a yes, else label and state.
+        """The answer in plain words: the yes or no ``statement``, else label and state.
 
         The state goes in brackets, not after a colon: triage reasons read "X is possible:
         a, b and c", and a second colon inside one of them read badly.
 
-        >>> Variable("bruising", "finding", ("no", "yes"), "Bruising", statement="the calf is bruised").plain("yes")
-        'the calf is bruised'
+        >>> v = Variable("bruising", "finding", ("no", "yes"), "Bruising",
+        ...              statement="the calf is bruised", statement_no="there is no bruising")
+        >>> v.plain("yes"), v.plain("no")
+        ('the calf is bruised', 'there is no bruising')
         >>> Variable("age_group", "risk_factor", ("under_30", "30_to_44"), "Age group").plain("30_to_44")
         'age group (30 to 44)'
         """
         if state == "yes" and self.statement:
             return self.statement
+        if state == "no" and self.statement_no:
+            return self.statement_no
         label = in_sentence(self.label)
         return label if state == "yes" else f"{label} ({in_sentence(self.state_label(state))})"
 

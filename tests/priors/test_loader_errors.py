@@ -256,6 +256,12 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"references\.toml: \w+\.year: expected a year as an integer, found '1998'",
     ),
     (
+        "statement_no_without_a_no_state",
+        "risk_factors",
+        lambda d: d["hydration"].update(statement_no="you drink enough"),
+        r"hydration\.statement_no: needs a 'no' state; states: adequate, poor",
+    ),
+    (
         "state_label_for_unknown_state",
         "risk_factors",
         lambda d: d["hydration"].setdefault("state_labels", {}).update(awful="Awful"),
