@@ -282,6 +282,8 @@ class _Reader:
                 continue
             field = "prevalence" if "prevalence" in t else "baseline"
             numbers = self.baseline(vid, t.get(field), var, field)
+            if field == "prevalence":
+                self.positive(numbers or ())
             ors = self.odds_ratios(vid, t.get("odds_ratios", {}), known)
             if numbers is None or ors is None:
                 continue
@@ -319,6 +321,17 @@ class _Reader:
         return (
             None if any(e is None for e in entries) else tuple(e for e in entries if e is not None)
         )
+
+    def positive(self, entries: tuple[Entry, ...]) -> None:
+        """Record each presentation prevalence whose range reaches 0 (the solver takes logits)."""
+        for e in entries:
+            if e.low <= 0.0:
+                self.p.add(
+                    "causes",
+                    e.key.partition(":")[2],
+                    f"a presentation prevalence and its range must lie above 0 (the baseline is "
+                    f"solved on log-odds), found {e.value:g} in [{e.low:g}, {e.high:g}]",
+                )
 
     def odds_ratios(
         self, vid: str, raw: Any, known: dict[str, Variable]
@@ -394,6 +407,10 @@ class _Reader:
             )
             return None
         parents = tuple(str(x) for x in raw["parents"])
+        twice = sorted({p for p in parents if parents.count(p) > 1})
+        if twice:
+            self.p.add(stem, f"{path}.parents", f"parent {quote(twice[0])} is listed twice")
+            return None
         for parent in parents:
             if parent not in known or parent == vid:
                 self.p.add(
@@ -563,8 +580,9 @@ class _Reader:
             self.p.add("findings", f"{vid}.causes", "expected a table linking at least one cause")
             return None
         links, ok = [], leak is not None
+        seen: dict[tuple[str, str], str] = {}
         for key, value in raw.items():
-            target = self.link_target(vid, key, causes)
+            target = self.link_target(vid, key, causes, seen)
             if target is None:
                 ok = False
                 continue
@@ -589,11 +607,12 @@ class _Reader:
         return CategoricalFinding(var, leak, tuple(links))
 
     def link_target(
-        self, vid: str, key: str, causes: dict[str, Variable]
+        self, vid: str, key: str, causes: dict[str, Variable], seen: dict[tuple[str, str], str]
     ) -> tuple[str, str, str] | None:
         """(path, cause, state) of a finding's link key ``cause[.state]``; ``None`` if invalid.
 
-        A two-state cause's key may leave out its state (``present``).
+        A two-state cause's key may leave out its state (``present``); ``seen`` holds the
+        keys already read, so ``dvt`` and ``"dvt.present"`` together are refused.
         """
         path = f"{vid}.causes.{path_part(key)}"
         cid, _, state = key.partition(".")
@@ -606,14 +625,18 @@ class _Reader:
             each = ", ".join(f"{cid}.{s}" for s in states[1:])
             self.p.add("findings", path, f"give one entry per state of {cid}: {each}")
             return None
+        if (same := seen.setdefault((cid, state), key)) != key:
+            self.p.add("findings", path, f"the same cause and state as {quote(same)}")
+            return None
         return path, cid, state
 
     def links(
         self, vid: str, raw: dict[str, Any], causes: dict[str, Variable], leak: Entry
     ) -> tuple[Link, ...] | None:
         out, ok = [], True
+        seen: dict[tuple[str, str], str] = {}
         for key, value in raw.items():
-            target = self.link_target(vid, key, causes)
+            target = self.link_target(vid, key, causes, seen)
             if target is None:
                 ok = False
                 continue

@@ -4,7 +4,8 @@ Before ``tomllib`` sees a file, ``read_folder`` checks it against ``Limits``: a 
 file (a FIFO or device is refused without opening it for a blocking read), at most
 ``max_bytes`` (never reading more than that plus one byte), UTF-8, nesting of arrays and
 inline tables at most ``max_depth`` deep, keys of at most ``max_key_parts`` dotted parts
-of ``max_key_length`` characters, strings of at most ``max_string`` characters. Each
+of ``max_key_length`` characters, strings of at most ``max_string`` characters, numbers
+of at most ``max_number`` characters (a longer integer overflows a float). Each
 limit is far above what the shipped priors need; a legitimate file that exceeds one can
 raise it with the environment variable named in the message (``CALFDX_PRIORS_MAX_BYTES``
 and so on, see ``Limits.from_env``).
@@ -41,6 +42,7 @@ class Limits:
     max_key_parts: int = 8
     max_key_length: int = 200
     max_string: int = 20_000
+    max_number: int = 100
 
     @staticmethod
     def env_name(field: str) -> str:
@@ -163,6 +165,11 @@ def scan(text: str, limits: Limits) -> Iterator[str]:
             depth -= 1
         elif tok == "," and brackets and brackets[-1] == "{":
             in_key = True
+        elif tok[0] not in "\"'\n" and len(tok) > limits.max_number:
+            yield f"line {_line_of(text, m.start())}: " + limits.exceeded(
+                "max_number", f"a number of {len(tok):,} characters"
+            )
+            return
         elif tok == "\n" and not brackets:
             in_key = True
 
@@ -240,6 +247,8 @@ def read_folder(
             problems += err.problems
         except tomllib.TOMLDecodeError as err:
             problems.append(f"{path}: malformed TOML: {err}")
+        except ValueError:  # an integer of more than 4,300 digits (max_number raised); backstop
+            problems.append(f"{path}: " + limits.exceeded("max_number", "a number too long"))
         except RecursionError:  # the depth limit makes this unreachable; kept as a backstop
             problems.append(f"{path}: " + limits.exceeded("max_depth", "nested too deep"))
     if problems:

@@ -383,6 +383,48 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"cause_advice\.doms\.tags: unknown advice tag 'stretch'; valid: .*did you mean 'stretching'",
     ),
     (
+        "prevalence_zero",
+        "causes",
+        lambda d: d["dvt"]["prevalence"].update(value=0.0, range=[0.0, 0.012]),
+        r"causes\.toml: dvt\.prevalence: a presentation prevalence and its range must lie above 0 "
+        r"\(the baseline is solved on log-odds\), found 0 in \[0, 0\.012\]",
+    ),
+    (
+        "graded_prevalence_range_reaches_zero",
+        "causes",
+        lambda d: d["calf_strain"]["prevalence"]["grade_3"].update(range=[0.0, 0.02]),
+        r"calf_strain\.prevalence\.grade_3: a presentation prevalence and its range must lie above 0",
+    ),
+    (
+        "table_parent_twice",
+        "causes",
+        lambda d: as_table(d).update(
+            parents=["recent_leg_trauma", "recent_leg_trauma"],
+            rows={
+                f"{a},{b}": {"value": [0.99, 0.01], "source": "mcqueen2000"}
+                for a in ("no", "yes")
+                for b in ("no", "yes")
+            },
+        ),
+        r"acute_compartment_syndrome\.table\.parents: parent 'recent_leg_trauma' is listed twice",
+    ),
+    (
+        "link_given_twice",
+        "findings",
+        lambda d: d["one_leg_swelling"]["causes"].update(
+            {"dvt.present": {"value": 0.9, "range": [0.5, 1.0], "source": "seed_001"}}
+        ),
+        r"one_leg_swelling\.causes\.\"dvt\.present\": the same cause and state as 'dvt'",
+    ),
+    (
+        "categorical_link_given_twice",
+        "findings",
+        lambda d: d["symptom_duration"]["causes"].update(
+            {"dvt.present": d["symptom_duration"]["causes"]["dvt"]}
+        ),
+        r"symptom_duration\.causes\.\"dvt\.present\": the same cause and state as 'dvt'",
+    ),
+    (
         "rule_without_reason",
         "triage",
         lambda d: d["rule"][0].update(reason=""),

@@ -15,6 +15,7 @@ import tomli_w
 
 from model import PriorsError
 from model.priors.loader import load_spec
+from model.priors.schema import check_file
 from model.priors.toml_io import Limits, read_folder
 
 Raw = dict[str, Any]
@@ -158,6 +159,13 @@ LIMITS = [
         r"a string of 50,000 characters.*CALFDX_PRIORS_MAX_STRING",
     ),
     ("big_file", "# " + "a" * 3_000_000, r"file is [0-9,]+ bytes.*CALFDX_PRIORS_MAX_BYTES"),
+    # a longer integer overflows a float, or (over 4,300 digits) Python will not parse it
+    (
+        "long_number",
+        "x = " + "9" * 5_000,
+        r"a number of 5,000 characters.*CALFDX_PRIORS_MAX_NUMBER",
+    ),
+    ("long_hex", "x = 0x" + "f" * 400, r"a number of 402 characters.*CALFDX_PRIORS_MAX_NUMBER"),
 ]
 
 
@@ -166,6 +174,12 @@ def test_limits_checked_before_parsing(priors_copy: Path, text: str, message: st
     append(priors_copy, "references", text)
     with pytest.raises(PriorsError, match=r"references\.toml: .*" + message):
         load_spec(priors_copy)
+
+
+def test_an_integer_too_large_for_a_float_is_not_a_number() -> None:
+    entry = {"value": 10**400, "range": [0.0, 1.0], "source": "seed_001"}
+    [(path, message)] = check_file("causes", {"dvt": {"prevalence": entry}})
+    assert path == "dvt.prevalence.value" and message.startswith("expected a number, found 1000")
 
 
 def test_a_limit_can_be_raised_for_a_legitimate_file(priors_copy: Path) -> None:
