@@ -79,6 +79,8 @@ class _Reader:
         # every variable whose declaration parsed, even if its numbers did not, so one
         # broken number is reported once and not again at every reference to its node
         self.declared: dict[str, Variable] = {}
+        self.answerable: dict[str, Variable] = {}  # set by ``findings``
+        self.complaint = ""  # the presenting complaint's id, set by ``findings``
 
     # -- generic pieces ------------------------------------------------------------
 
@@ -538,6 +540,14 @@ class _Reader:
                 continue
             out.append(Finding(var, leak, links))
             checks.extend(self.accuracy(vid, t.get("reported_accuracy", {}), causes))
+        # what a red flag can name: what evidence can give (never the presenting complaint)
+        self.answerable = {
+            **{k: v for k, v in self.declared.items() if v.kind in ("finding", "risk_factor")},
+            **{c.variable.id: c.variable for c in many},
+        }
+        if presentation is not None:
+            self.complaint = presentation.variable.id
+            self.answerable.pop(self.complaint, None)
         return out, checks, many, presentation
 
     def distribution(
@@ -787,9 +797,7 @@ class _Reader:
 
     def red_flags(self, raw: Any, known_tags: dict[str, str]) -> list[RedFlag]:
         """``[[red_flag]]`` tables: answers (findings or risk factors) that floor the level."""
-        answerable = {
-            k: v for k, v in self.declared.items() if v.kind in ("finding", "risk_factor")
-        }
+        answerable = self.answerable
         out: list[RedFlag] = []
         fields = ("id", "when", "level", "reason", "advice", "source", "avoid")
         for i, r in enumerate(raw if isinstance(raw, list) else [raw]):
@@ -810,7 +818,14 @@ class _Reader:
                 )
             else:
                 for var, state in when.items():
-                    if var not in answerable:
+                    if var == self.complaint:
+                        self.p.add(
+                            "triage",
+                            f"{path}.when.{var}",
+                            "the presenting complaint is 'yes' on every query, not an answer; "
+                            "a red flag cannot name it",
+                        )
+                    elif var not in answerable:
                         self.p.add(
                             "triage",
                             f"{path}.when.{var}",

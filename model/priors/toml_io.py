@@ -29,6 +29,9 @@ from model.errors import PriorsError
 FILES = ("references", "risk_factors", "causes", "findings", "triage")
 
 
+MAX_LIMIT = 1 << 31  # a limit raised through the environment stays a size Python can index
+
+
 @dataclass(frozen=True)
 class Limits:
     """What a priors file may hold before it is parsed (each overridable, see ``from_env``).
@@ -68,8 +71,13 @@ class Limits:
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
+                    values[f.name] = 0
+                if not 1 <= values[f.name] <= MAX_LIMIT:
                     raise PriorsError(
-                        [f"{cls.env_name(f.name)}={raw!r}: expected a whole number"]
+                        [
+                            f"{cls.env_name(f.name)}={raw[:40]!r}: expected a whole number "
+                            f"from 1 to {MAX_LIMIT:,}"
+                        ]
                     ) from None
         return cls(**values)
 

@@ -256,6 +256,13 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"references\.toml: \w+\.year: expected a year as an integer, found '1998'",
     ),
     (
+        "red_flag_names_the_complaint",
+        "triage",
+        lambda d: d["red_flag"][0].update(when={"calf_pain_presentation": "yes"}),
+        r"red_flag\[0\]\.when\.calf_pain_presentation: the presenting complaint is 'yes' on "
+        r"every query, not an answer; a red flag cannot name it",
+    ),
+    (
         "statement_no_without_a_no_state",
         "risk_factors",
         lambda d: d["hydration"].update(statement_no="you drink enough"),
@@ -493,3 +500,18 @@ def test_validate_command(priors_copy: Path, capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert "dvt.prevalence: probability must lie in [0, 1], found 1.5" in err
     assert "Traceback" not in err
+
+
+def test_a_red_flag_can_name_a_many_state_finding(priors_copy: Path) -> None:
+    """Evidence takes ``symptom_duration``, so a red flag may name it too (it was refused)."""
+    flag = {
+        "id": "months_of_pain",
+        "when": {"symptom_duration": "months"},
+        "level": "see_clinician",
+        "reason": "pain for more than six weeks",
+        "advice": "Book an assessment.",
+        "source": "expert_estimate",
+    }
+    edit(priors_copy, "triage", lambda d: d["red_flag"].append(flag))
+    spec = load_spec(priors_copy)
+    assert ("symptom_duration", "months") in spec.red_flags[-1].when

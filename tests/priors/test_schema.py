@@ -182,6 +182,15 @@ def test_an_integer_too_large_for_a_float_is_not_a_number() -> None:
     assert path == "dvt.prevalence.value" and message.startswith("expected a number, found 1000")
 
 
+@pytest.mark.parametrize("raw", ["lots", "0", "-5", "9" * 30])
+def test_a_limit_from_the_environment_must_be_a_usable_size(raw: str) -> None:
+    """A huge value crashed the read (an index-sized integer); it is one line now."""
+    with pytest.raises(
+        PriorsError, match=r"CALFDX_PRIORS_MAX_BYTES=.*expected a whole number from 1"
+    ):
+        Limits.from_env({"CALFDX_PRIORS_MAX_BYTES": raw})
+
+
 def test_a_limit_can_be_raised_for_a_legitimate_file(priors_copy: Path) -> None:
     append(priors_copy, "references", "# " + "a" * 3_000_000)
     assert read_folder(priors_copy, Limits(max_bytes=4_000_000))["references"]
