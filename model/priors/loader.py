@@ -270,6 +270,14 @@ class _Reader:
             var = variables[vid]
             description = self.text("causes", vid, t, "description", required=False)
             if "table" in t:
+                for beside in ("prevalence", "baseline", "odds_ratios"):
+                    if beside in t:
+                        self.p.add(
+                            "causes",
+                            f"{vid}.{beside}",
+                            "a cause given as a `table` takes its numbers from the table alone; "
+                            f"remove `{beside}` or the table",
+                        )
                 table = self.table("causes", vid, t["table"], var, known)
                 if table is not None:
                     out.append(Cause(var, description, table=table))
@@ -874,6 +882,7 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
         ("risk_factors", "risk factor"),
         ("causes", "cause"),
         ("findings", "finding"),
+        ("references", "reference"),
     ):
         if stem in raw and not any(isinstance(v, dict) for v in raw[stem].values()):
             # said once, not as an unknown id at every place that names one

@@ -225,6 +225,7 @@ def read_limited(path: Path, limits: Limits) -> str:
                 f"{path}: line {line}: not UTF-8 (byte {data[err.start]:#04x}); save the file as UTF-8"
             ]
         ) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
     broken = list(scan(text, limits))
     if broken:
         raise PriorsError([f"{path}: {b}" for b in broken])

@@ -256,6 +256,21 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"references\.toml: \w+\.year: expected a year as an integer, found '1998'",
     ),
     (
+        "table_beside_odds_ratios",
+        "causes",
+        lambda d: d["acute_compartment_syndrome"].update(
+            table={
+                "parents": ["recent_leg_trauma"],
+                "rows": {
+                    "no": {"value": [0.9995, 0.0005], "source": "mcqueen2000"},
+                    "yes": {"value": [0.98, 0.02], "source": "mcqueen2000"},
+                },
+            }
+        ),
+        r"acute_compartment_syndrome\.odds_ratios: a cause given as a `table` takes its numbers "
+        r"from the table alone; remove `odds_ratios` or the table",
+    ),
+    (
         "red_flag_names_the_complaint",
         "triage",
         lambda d: d["red_flag"][0].update(when={"calf_pain_presentation": "yes"}),
@@ -464,7 +479,7 @@ def test_missing_file(priors_copy: Path) -> None:
         load_spec(priors_copy)
 
 
-@pytest.mark.parametrize(("stem", "what"), [("causes", "cause"), ("risk_factors", "risk factor"), ("findings", "finding")])  # fmt: skip
+@pytest.mark.parametrize(("stem", "what"), [("causes", "cause"), ("risk_factors", "risk factor"), ("findings", "finding"), ("references", "reference")])  # fmt: skip
 def test_an_emptied_file_is_one_problem(priors_copy: Path, stem: str, what: str) -> None:
     """An empty causes.toml says so once, not 'unknown cause ...; valid: ' at every link."""
     (priors_copy / f"{stem}.toml").write_text("# emptied\n")

@@ -191,6 +191,13 @@ def test_a_limit_from_the_environment_must_be_a_usable_size(raw: str) -> None:
         Limits.from_env({"CALFDX_PRIORS_MAX_BYTES": raw})
 
 
+def test_a_file_saved_with_a_byte_order_mark_loads(priors_copy: Path) -> None:
+    """Some editors save UTF-8 with a BOM; tomllib alone called it an invalid statement."""
+    path = priors_copy / "findings.toml"
+    path.write_text("\ufeff" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_spec(priors_copy).variables == load_spec().variables
+
+
 def test_a_limit_can_be_raised_for_a_legitimate_file(priors_copy: Path) -> None:
     append(priors_copy, "references", "# " + "a" * 3_000_000)
     assert read_folder(priors_copy, Limits(max_bytes=4_000_000))["references"]
