@@ -459,7 +459,10 @@ class _Reader:
             entry = None
             if len(values) == 2 and "range" in row:
                 entry = self.entry(stem, rpath, {**row, "value": values[1]})
-            elif self.sources(stem, rpath, row.get("source")) is None:
+            elif (sources := self.sources(stem, rpath, row.get("source"))) is None:
+                continue
+            elif EXPERT in sources and not str(row.get("reason", "")).strip():
+                self.p.add(stem, rpath, "source 'expert_estimate' needs a one-line 'reason'")
                 continue
             try:
                 rows.append(TableRow(combo, values, entry))
@@ -513,6 +516,13 @@ class _Reader:
                 if found is not None:
                     many.append(found)
                 continue
+            if "rule" in t:
+                self.p.add(
+                    "findings",
+                    f"{vid}.rule",
+                    "a rule combines the causes of a many-state finding; a no/yes finding is "
+                    "a noisy-OR: remove `rule` or give more states",
+                )
             var = self.variable("findings", vid, t, "finding", FINDING_STATES)
             if var is not None and var.states != FINDING_STATES:
                 self.p.add(

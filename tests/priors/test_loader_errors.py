@@ -256,6 +256,20 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"references\.toml: \w+\.year: expected a year as an integer, found '1998'",
     ),
     (
+        "table_row_expert_estimate_without_reason",
+        "causes",
+        lambda d: as_table(d)["rows"]["no"].update(source="expert_estimate"),
+        r"acute_compartment_syndrome\.table\.rows\.no: source 'expert_estimate' needs a one-line "
+        r"'reason'",
+    ),
+    (
+        "rule_on_a_two_state_finding",
+        "findings",
+        lambda d: d["bruising"].update(rule="average"),
+        r"bruising\.rule: a rule combines the causes of a many-state finding; a no/yes finding is "
+        r"a noisy-OR: remove `rule` or give more states",
+    ),
+    (
         "table_beside_odds_ratios",
         "causes",
         lambda d: d["acute_compartment_syndrome"].update(
