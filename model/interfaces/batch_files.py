@@ -100,8 +100,18 @@ def _blank_lines(path: Path) -> NDArray[np.int64]:
     return np.array(found, dtype=np.int64)
 
 
-def _csv_chunks(path: Path, chunksize: int, skip_bad: bool) -> Iterator[Chunk]:
-    skipped: list[int] = []  # lines pandas left out, which shift the numbers after them
+def _csv_chunks(
+    path: Path, chunksize: int, skip_bad: bool, leading: tuple[tuple[int, str], ...] = ()
+) -> Iterator[Chunk]:
+    """The chunks of a CSV file; ``leading``: first rows already set aside as too long.
+
+    pandas reads a first row with more fields than the header as row labels and shifts
+    every cell of the file one column over, silently; such a row is refused (a
+    ``ParserError`` like any long row), or with ``skip_bad`` set aside and the file read
+    again without it.
+    """
+    skipped = [line for line, _ in leading]  # lines left out, which shift the numbers after them
+    pending = list(leading)  # set aside before the first chunk: reported with it
     blank_lines: NDArray[np.int64] | None = None  # found only if some row is all empty
     reader = pd.read_csv(
         path,
@@ -110,6 +120,7 @@ def _csv_chunks(path: Path, chunksize: int, skip_bad: bool) -> Iterator[Chunk]:
         keep_default_na=False,
         na_values=[""],
         skip_blank_lines=False,
+        skiprows=[line - 1 for line in skipped] or None,
         encoding="utf-8-sig",
         on_bad_lines="warn" if skip_bad else "error",
     )
@@ -120,7 +131,7 @@ def _csv_chunks(path: Path, chunksize: int, skip_bad: bool) -> Iterator[Chunk]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", pd.errors.ParserWarning)
                 frame = next(chunks, None)
-            ragged = []
+            ragged, pending = pending, []
             for w in caught:
                 for line, expected, saw in _SKIPPED.findall(str(w.message)):
                     skipped.append(int(line))
@@ -134,6 +145,17 @@ def _csv_chunks(path: Path, chunksize: int, skip_bad: bool) -> Iterator[Chunk]:
             numbers = np.arange(position, position + len(frame), dtype=np.int64) + 2
             for line in sorted(skipped):
                 numbers[numbers >= line] += 1
+            if position == 0 and not isinstance(frame.index, pd.RangeIndex):
+                line, fields = int(numbers[0]), len(frame.columns)
+                found = fields + frame.index.nlevels
+                if not skip_bad:
+                    raise pd.errors.ParserError(
+                        f"Expected {fields} fields in line {line}, saw {found}"
+                    )
+                reason = f"expected {fields} fields (as in the header), found {found}"
+                reader.close()
+                yield from _csv_chunks(path, chunksize, skip_bad, (*leading, (line, reason)))
+                return
             position += len(frame)
             empty = frame.isna().all(axis=1).to_numpy().copy()
             if empty.any():  # a blank line, or a case with every cell empty (kept)?

@@ -120,6 +120,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the case summary for a clinician as one printable HTML page."""
     from model.interfaces.report import build_report
 
+    if args.draws < 0:
+        raise UsageError(
+            f"--draws must be 0 (no intervals) or a positive whole number, found {args.draws}"
+        )
     model = _model(args)
     evidence = model.check(_evidence(model, args))
     page = build_report(model, evidence, draws=args.draws, seed=args.seed)
@@ -134,17 +138,37 @@ def cmd_interview(args: argparse.Namespace) -> int:
     """Ask the most informative question next until the triage is settled (``model.interfaces.interview``)."""
     from model.interfaces.interview import run_interview
 
+    if args.max_questions is not None and args.max_questions < 0:
+        raise UsageError(
+            f"--max-questions must be 0 or a positive whole number, found {args.max_questions}"
+        )
     run_interview(_model(args), sys.stdin, sys.stdout, max_questions=args.max_questions)
     return 0
 
 
-def _check_batch_args(args: argparse.Namespace, model: DiagnosticModel) -> None:
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one existing file, by any spelling, link or hard link."""
+    return a.exists() and b.exists() and a.samefile(b)
+
+
+def _check_batch_args(args: argparse.Namespace, model: DiagnosticModel, errors_path: Path) -> None:
     if args.chunksize < 1:
         raise UsageError(f"--chunksize must be a positive whole number, found {args.chunksize}")
     if Path(args.out).is_dir():
         raise UsageError(
             f"-o {args.out}: is a folder; give a file name such as {Path(args.out) / 'results.csv'}"
         )
+    # the results replace OUT, and every run replaces or removes OUT.errors.csv
+    source = Path(args.input)
+    other = source.with_name(f"{source.with_suffix('').name}.results{source.suffix}")
+    for written, what in (
+        (Path(args.out), "is the input file, which the results would replace"),
+        (errors_path, f"the run replaces or removes {errors_path}, which is the input file"),
+    ):
+        if _same_file(source, written):
+            raise UsageError(
+                f"-o {args.out}: {what}; write the results to another file, such as {other}"
+            )
     for column in args.id:
         if column in model.variables:
             raise UsageError(f"--id {quote(column)}: is a variable id; give a column of case ids")
@@ -176,9 +200,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from model.interfaces.batch_files import AtomicTableWriter, TableError, read_chunks
 
     model = _model(args)
-    _check_batch_args(args, model)
     out = Path(args.out)
     errors_path = out.with_name(f"{out.with_suffix('').name}.errors.csv")
+    _check_batch_args(args, model, errors_path)
     bad_rows: list[tuple[BadRow, pd.DataFrame]] = []
     memo: dict[bytes, Scored] = {}
     cases = blank = 0

@@ -40,6 +40,14 @@ BAD_FILES: list[tuple[str, str, bytes, list[str], str]] = [
         r"cases\.csv: line 3: expected 2 fields \(as in the header\), found 3",
     ),
     (
+        # pandas would read such a first row as row labels and shift every cell over one
+        "long_first_row",
+        "cases.csv",
+        (HEADER + "yes,45_to_59,x\nno,\n").encode(),
+        [],
+        r"cases\.csv: line 2: expected 2 fields \(as in the header\), found 3",
+    ),
+    (
         "header_only",
         "cases.csv",
         HEADER.encode(),
@@ -130,6 +138,41 @@ def test_ragged_row_with_skip_bad_is_set_aside(tmp_path: Path) -> None:
     assert list(pd.read_csv(tmp_path / "out.csv")["line"]) == [2, 4]
     errors = pd.read_csv(tmp_path / "out.errors.csv")
     assert list(errors["line"]) == [3] and "expected 2 fields" in errors["reason"][0]
+
+
+def test_long_first_rows_with_skip_bad_are_set_aside_unshifted(tmp_path: Path) -> None:
+    (tmp_path / "cases.csv").write_text(HEADER + "no,45_to_59,yes\nno,a,b,c\nyes,60_plus\n")
+    done = run("batch", "cases.csv", "-o", "out.csv", "--quiet", "--skip-bad", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = pd.read_csv(tmp_path / "out.csv")
+    assert list(result["line"]) == [4] and list(result["triage"]) == ["urgent"]
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert list(errors["line"]) == [2, 3]
+    assert list(errors["reason"]) == [
+        "expected 2 fields (as in the header), found 3",
+        "expected 2 fields (as in the header), found 4",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("out", "given"),
+    [
+        ("cases.csv", "cases.csv"),
+        ("./cases.csv", "cases.csv"),
+        ("link.csv", "cases.csv"),
+        ("cases.csv", "cases.errors.csv"),
+    ],
+    ids=["same", "spelled_otherwise", "symlink", "errors_file"],
+)
+def test_the_input_is_never_replaced_or_removed(tmp_path: Path, out: str, given: str) -> None:
+    content = (HEADER + "yes,45_to_59\n").encode()
+    (tmp_path / given).write_bytes(content)
+    (tmp_path / "link.csv").symlink_to(given)
+    done = run("batch", given, "-o", out, "--quiet", cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is the input file" in lines[0], done.stderr
+    assert (tmp_path / given).read_bytes() == content and clean(tmp_path) == []
 
 
 def test_ids_carried_through_and_stale_errors_replaced(tmp_path: Path) -> None:

@@ -67,6 +67,14 @@ def test_contract_export_example(tmp_path: Path) -> None:
             ["export", "--format", "bif", "/nonexistent/dir/out.bif"],
             "calfdx: error: /nonexistent/dir/out.bif: No such file or directory",
         ),
+        (
+            ["report", "-o", "/nonexistent/r.html", "--draws", "-1", "bruising=yes"],
+            r"--draws must be 0 \(no intervals\) or a positive whole number, found -1",
+        ),
+        (
+            ["interview", "--max-questions", "-2"],
+            "--max-questions must be 0 or a positive whole number, found -2",
+        ),
         # argparse's own errors, one line too (no usage block)
         (["diagnose", "--bogus"], r"calfdx: error: unrecognized arguments: --bogus \(see"),
         ([], "calfdx: error: the following arguments are required: command"),
