@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from model.analysis.explain import Explanation, explain, raised_by
 from model.analysis.protocol import checked
 from model.analysis.questions import Question, next_questions
-from model.evidence import EvidenceLike, check_evidence
+from model.errors import EvidenceError
+from model.evidence import EvidenceLike, check_evidence, contradiction
 from model.inference.answers import AnswerKey, marginals_after
 from model.inference.engines import Engine, EngineName, make_engine
 from model.inference.quickscore import QuickscoreKernel
@@ -69,8 +70,12 @@ class DiagnosticModel:
         return self.spec.cause_ids
 
     def check(self, evidence: EvidenceLike) -> dict[str, str]:
-        """Validate evidence (see ``model.evidence.check_evidence``)."""
-        return check_evidence(self.spec.variables, evidence)
+        """Validate evidence (``model.evidence.check_evidence``, ``contradiction``)."""
+        given = check_evidence(self.spec.variables, evidence)
+        both = contradiction(self.spec.exclusions, given)
+        if both is not None:
+            raise EvidenceError(both)
+        return given
 
     @cached_property
     def network(self) -> DiscreteBayesianNetwork:

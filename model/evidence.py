@@ -104,6 +104,22 @@ def check_evidence(
     return out
 
 
+def contradiction(
+    exclusions: Iterable[tuple[tuple[str, str], tuple[str, str]]], evidence: Mapping[str, str]
+) -> str | None:
+    """The message for two answers that rule each other out (a finding's ``excludes``), or None.
+
+    >>> contradiction([(("gap_in_tendon", "yes"), ("palpable_gap", "no"))],
+    ...               {"gap_in_tendon": "yes", "palpable_gap": "no"})
+    'gap_in_tendon=yes and palpable_gap=no contradict each other; change or remove one of them'
+    >>> contradiction([(("gap_in_tendon", "yes"), ("palpable_gap", "no"))], {"gap_in_tendon": "yes"})
+    """
+    for (a, sa), (b, sb) in exclusions:
+        if evidence.get(a) == sa and evidence.get(b) == sb:
+            return f"{a}={sa} and {b}={sb} contradict each other; change or remove one of them"
+    return None
+
+
 def smallest_conflict(
     evidence: Mapping[str, str], impossible: Callable[[dict[str, str]], bool]
 ) -> list[str]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
+import pandas as pd
 import pytest
+from paths import ROOT
 
 from model import DiagnosticModel
+from model.analysis.batch import score
 from model.errors import EvidenceError
 
 
@@ -57,3 +62,34 @@ def test_every_entry_point_refuses_the_same_way(model: DiagnosticModel) -> None:
     ):
         with pytest.raises(EvidenceError, match="expected a variable id as a string"):
             call()
+
+
+@pytest.mark.parametrize(
+    ("evidence", "pair"),
+    [
+        ({"gap_in_tendon": "yes", "palpable_gap": "no"}, "gap_in_tendon=yes and palpable_gap=no"),
+        ({"not_improving": "yes", "symptom_duration": "days"}, "not_improving=yes and symptom_duration=days"),
+    ],
+)  # fmt: skip
+def test_answers_that_rule_each_other_out_are_refused_everywhere(
+    model: DiagnosticModel, evidence: dict[str, str], pair: str
+) -> None:
+    """A follow-up that contradicts its question was accepted, and moved the posteriors."""
+    message = f"{pair} contradict each other; change or remove one of them"
+    for call in (lambda: model.diagnose(evidence), lambda: model.check(evidence)):
+        with pytest.raises(EvidenceError, match=message):
+            call()
+    scored, bad = score(model, pd.DataFrame([evidence, {"bruising": "yes"}]))
+    assert len(scored) == 1 and [b.reason for b in bad] == [message]
+    out = subprocess.run(
+        [sys.executable, "-m", "model.interfaces.cli", "diagnose", *(f"{k}={v}" for k, v in evidence.items())],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert out.returncode == 2 and out.stderr.strip().endswith(message), out.stderr
+
+
+def test_a_question_ruled_out_by_the_answers_is_not_asked(model: DiagnosticModel) -> None:
+    asked = {q.variable for q in model.next_questions({"palpable_gap": "no"}, k=100)}
+    assert "gap_in_tendon" not in asked and "not_improving" in asked
+    asked = {q.variable for q in model.next_questions({"symptom_duration": "days"}, k=100)}
+    assert "not_improving" not in asked

@@ -19,6 +19,7 @@ import pytest
 from paths import LITERATURE
 
 from model import DiagnosticModel
+from model.evidence import contradiction
 from model.interfaces.interview import run_interview
 from model.priors.spec import LEVELS, Level
 from model.triage import at_least, triage_level, urgent_rules
@@ -69,6 +70,11 @@ def answers(model: DiagnosticModel, skip: dict[str, str]) -> list[tuple[str, str
     ]
 
 
+def possible(model: DiagnosticModel, ev: dict[str, str]) -> bool:
+    """No two answers of ``ev`` rule each other out (those are refused, tested elsewhere)."""
+    return contradiction(model.spec.exclusions, ev) is None
+
+
 def cases(model: DiagnosticModel, when: dict[str, str], seed: int) -> list[dict[str, str]]:
     """The red flag alone, with each single answer added, and a seeded sample of pairs."""
     singles = answers(model, when)
@@ -76,9 +82,10 @@ def cases(model: DiagnosticModel, when: dict[str, str], seed: int) -> list[dict[
     pairs = []
     while len(pairs) < PAIRS_PER_FLAG:
         (v1, s1), (v2, s2) = rng.sample(singles, 2)
-        if v1 != v2:
+        if v1 != v2 and possible(model, {**when, v1: s1, v2: s2}):
             pairs.append({**when, v1: s1, v2: s2})
-    return [dict(when), *({**when, v: s} for v, s in singles), *pairs]
+    one_more = [{**when, v: s} for v, s in singles]
+    return [dict(when), *(ev for ev in one_more if possible(model, ev)), *pairs]
 
 
 @pytest.mark.parametrize(("when", "floor"), RED_FLAGS, ids=IDS)
@@ -103,7 +110,7 @@ def test_batch_triage_equals_diagnose_with_red_flags(model: DiagnosticModel) -> 
     rng = random.Random(11)
     singles = answers(model, {})
     sets = [dict(rng.sample(singles, 3)) for _ in range(300)]
-    sets = [s for s in sets if len(s) == 3]
+    sets = [s for s in sets if len(s) == 3 and possible(model, s)]
     out = model.diagnose_many(pd.DataFrame(sets))
     for i, ev in enumerate(sets):
         assert out.loc[i, "triage"] == model.diagnose(ev, explained=False).triage.level, ev
@@ -116,6 +123,8 @@ def test_probability_rules_still_fire_whatever_else(model: DiagnosticModel) -> N
     fired_levels = set()
     for _ in range(400):
         ev = dict(rng.sample(singles, rng.randint(1, 5)))
+        if not possible(model, ev):
+            continue
         d = model.diagnose(ev, explained=False)
         spec = model.spec
         for rule in spec.rules:

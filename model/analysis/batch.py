@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from model.analysis.protocol import PosteriorModel
 from model.errors import EvidenceError, impossible_message, one_of
-from model.evidence import UNKNOWN, unknown_state
+from model.evidence import UNKNOWN, contradiction, unknown_state
 from model.inference.quickscore import QuickscoreKernel
 from model.inference.tables import Array
 from model.priors.spec import Variable
@@ -242,6 +242,9 @@ def _score_one(model: PosteriorModel, columns: list[str], pattern: Codes) -> Sco
         for j, s in enumerate(pattern.tolist())
         if s >= 0
     }
+    both = contradiction(model.spec.exclusions, evidence)
+    if both is not None:
+        return both
     log_p, conflict = model.log_evidence(evidence) if evidence else (0.0, [])
     if log_p == -np.inf:
         return impossible_message(conflict)

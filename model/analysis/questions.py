@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.analysis.protocol import PosteriorModel
-from model.evidence import EvidenceLike, check_evidence
+from model.evidence import EvidenceLike, check_evidence, contradiction
 from model.inference.tables import Array
 from model.priors.spec import Level, ModelSpec
 from model.triage import rule_probabilities, triage_level, urgent_rules
@@ -238,10 +238,20 @@ def rank_questions(
 
     Ranked by gain about the causes, or about the red flags when ``red_flags`` is set
     (ties broken by the other gain, then by network order). Variables in ``exclude``
-    (asked already, answered "unknown") are left out.
+    (asked already, answered "unknown") are left out, and so is a question one of whose
+    answers the answers given rule out (``gap_in_tendon``, the follow-up to a felt gap,
+    once no gap is felt).
     """
     given = check_evidence(model.spec.variables, evidence)
-    pending = [v for v in candidates(model, given) if v not in exclude]
+    spec = model.spec
+    pending = [
+        v
+        for v in candidates(model, given)
+        if v not in exclude
+        and not any(
+            contradiction(spec.exclusions, {**given, v: s}) for s in spec.variables[v].states
+        )
+    ]
     if not pending:
         return []
     # one query for every answer's probability and the causes: an engine that falls back

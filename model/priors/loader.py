@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import PriorsError, one_of, quote
+from model.evidence import unknown_state
 from model.priors.keys import make_key, odds_ratio_terms, path_part
 from model.priors.schema import check_file
 from model.priors.spec import (
@@ -81,6 +82,7 @@ class _Reader:
         self.declared: dict[str, Variable] = {}
         self.answerable: dict[str, Variable] = {}  # set by ``findings``
         self.complaint = ""  # the presenting complaint's id, set by ``findings``
+        self.exclusions: list[tuple[tuple[str, str], tuple[str, str]]] = []  # by ``findings``
 
     # -- generic pieces ------------------------------------------------------------
 
@@ -498,6 +500,7 @@ class _Reader:
         self, taken: set[str], causes: dict[str, Variable]
     ) -> tuple[list[Finding], list[Accuracy], list[CategoricalFinding], Finding | None]:
         out, checks, many = [], [], []
+        excludes: list[tuple[str, dict[str, Any]]] = []
         presentation: Finding | None = None
         for vid, t in self.tables("findings"):
             if vid in taken:
@@ -558,6 +561,8 @@ class _Reader:
                 continue
             out.append(Finding(var, leak, links))
             checks.extend(self.accuracy(vid, t.get("reported_accuracy", {}), causes))
+            if isinstance(t.get("excludes"), dict):
+                excludes.append((vid, t["excludes"]))
         # what a red flag can name: what evidence can give (never the presenting complaint)
         self.answerable = {
             **{k: v for k, v in self.declared.items() if v.kind in ("finding", "risk_factor")},
@@ -566,6 +571,23 @@ class _Reader:
         if presentation is not None:
             self.complaint = presentation.variable.id
             self.answerable.pop(self.complaint, None)
+        for vid, raw in excludes:
+            for other, state in raw.items():
+                path = f"{vid}.excludes.{path_part(other)}"
+                if other not in self.answerable or other == vid:
+                    self.p.add(
+                        "findings",
+                        path,
+                        f"unknown answer {quote(other)}; {one_of(other, self.answerable)}",
+                    )
+                elif state not in self.answerable[other].states:
+                    self.p.add(
+                        "findings",
+                        path,
+                        unknown_state(other, str(state), self.answerable[other].states),
+                    )
+                else:
+                    self.exclusions.append(((vid, "yes"), (other, str(state))))
         return out, checks, many, presentation
 
     def distribution(
@@ -926,4 +948,5 @@ def load_spec(folder: str | os.PathLike[str] | None = None) -> ModelSpec:
         advice_tags,
         tuple(categorical),
         presentation,
+        tuple(reader.exclusions),
     )

@@ -368,6 +368,7 @@ FINDING = Fields(
         "leak": Field(BASELINE),
         "causes": Field(Keyed("a table linking at least one cause", BASELINE)),
         "reported_accuracy": Field(Keyed("a table of accuracy per cause", ACCURACY)),
+        "excludes": Field(Keyed("a table of the answers a yes rules out", Text())),
     },
 )
 RULE = Fields(

@@ -438,6 +438,8 @@ class ModelSpec:
     """The tags of each ``cause_advice`` text, by its key (untagged texts are absent)."""
     categorical: tuple[CategoricalFinding, ...] = ()
     presentation: Finding | None = None
+    exclusions: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = ()
+    """Pairs of answers that cannot be given together (a finding's ``excludes``)."""
     _entries: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
     # numbers derived from the spec by model.inference (the solved baselines), filled on
     # first need; never copied by ``with_values``, which gives it only a warm start

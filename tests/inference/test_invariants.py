@@ -8,11 +8,16 @@ import numpy as np
 import pytest
 
 from model import DiagnosticModel
+from model.evidence import contradiction
 
 
 def random_evidence(m: DiagnosticModel, rng: random.Random, k: int) -> dict[str, str]:
+    """``k`` random answers, drawn again while two of them rule each other out."""
     observable = [v for v in m.variables.values() if v.kind != "cause"]
-    return {v.id: rng.choice(v.states) for v in rng.sample(observable, k)}
+    while True:
+        ev = {v.id: rng.choice(v.states) for v in rng.sample(observable, k)}
+        if contradiction(m.spec.exclusions, ev) is None:
+            return ev
 
 
 @pytest.fixture(scope="module")

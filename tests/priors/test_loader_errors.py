@@ -270,6 +270,20 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"a noisy-OR: remove `rule` or give more states",
     ),
     (
+        "excludes_unknown_answer",
+        "findings",
+        lambda d: d["gap_in_tendon"].update(excludes={"palpable_gapp": "no"}),
+        r"gap_in_tendon\.excludes\.palpable_gapp: unknown answer 'palpable_gapp'; .*did you mean "
+        r"'palpable_gap'",
+    ),
+    (
+        "excludes_unknown_state",
+        "findings",
+        lambda d: d["not_improving"].update(excludes={"symptom_duration": "hours"}),
+        r"not_improving\.excludes\.symptom_duration: unknown state 'hours' for symptom_duration; "
+        r"valid: days, weeks, months",
+    ),
+    (
         "table_beside_odds_ratios",
         "causes",
         lambda d: d["acute_compartment_syndrome"].update(
