@@ -16,7 +16,8 @@ from model.inference.tables import logit
 from model.interfaces.questionnaire import answer_text
 from model.interfaces.wording import cite_short, one_in, ref_anchor, ref_link, short_pct
 from model.priors.keys import odds_ratio_terms, split_key
-from model.priors.spec import Entry, ModelSpec, Variable
+from model.priors.spec import Entry, ModelSpec, Variable, in_sentence
+from model.triage import LEVEL_TITLES
 
 NOW = "With your answers"
 PRIOR = "With no answers"
@@ -121,13 +122,16 @@ def grade_table(
 ) -> pd.DataFrame:
     """One row per state of a graded cause: its probability now and with no answers.
 
-    ``prior`` is the cause's state distribution with no evidence (``model.priors``).
+    ``prior`` is the cause's state distribution with no evidence (``model.priors``). The
+    first state reads "No calf muscle strain", not "None".
     """
     var = spec.variables[cause]
     states = d.cause(cause).states
+    names = [f"No {in_sentence(var.label)}"]
+    names += [var.state_label(s).capitalize() for s in var.states[1:]]
     return pd.DataFrame(
         {
-            "Grade": [var.state_label(s).capitalize() for s in var.states],
+            "Grade": names,
             NOW: [pct(states[s]) for s in var.states],
             PRIOR: [pct(prior[s]) for s in var.states],
         }
@@ -278,24 +282,67 @@ def cause_numbers(
                 add("Finding strength", f"P({f.variable.label}){grade}", link.entry)
     for rule in spec.rules:
         if rule.cause == cause:
-            add(
-                "Triage threshold", f"raises triage to {rule.level} ({rule.reason})", rule.threshold
-            )
+            said = f"raises triage to '{level_words(rule.level)}' ({rule.reason})"
+            add("Triage threshold", said, rule.threshold)
     return pd.DataFrame(rows)
+
+
+def _variable(spec: ModelSpec, vid: str) -> Variable | None:
+    """A variable by id, the presenting complaint included (it is not a question)."""
+    var = spec.variables.get(vid)
+    if var is None and spec.presentation is not None and spec.presentation.variable.id == vid:
+        return spec.presentation.variable
+    return var
+
+
+def target_label(spec: ModelSpec, target: str, worse: bool = False) -> str:
+    """A cause, or ``cause.state`` for one grade, in words ("Calf muscle strain (grade 3)").
+
+    A graded cause on its own is any of its grades; ``worse`` reads a grade as "or worse"
+    (how a triage rule reads it).
+
+    >>> from model import load_model
+    >>> spec = load_model().spec
+    >>> target_label(spec, "calf_strain.grade_3"), target_label(spec, "calf_strain")
+    ('Calf muscle strain (grade 3)', 'Calf muscle strain (any grade)')
+    """
+    cid, _, state = target.partition(".")
+    var = spec.variables.get(cid)
+    if var is None:
+        return target
+    if state:
+        return f"{var.label} ({var.state_label(state)}{' or worse' if worse else ''})"
+    return f"{var.label} (any grade)" if len(var.states) > 2 else var.label
+
+
+def level_words(level: str) -> str:
+    """A triage level as the banner words it ("Book an assessment with a clinician")."""
+    return LEVEL_TITLES.get(level, level.replace("_", " "))
 
 
 def entry_label(spec: ModelSpec, key: str) -> str:
     """A readable name for a prior number, from its key.
 
     >>> from model import load_model
-    >>> entry_label(load_model().spec, 'causes:dvt.odds_ratios."recent_immobility.yes"')
+    >>> spec = load_model().spec
+    >>> entry_label(spec, 'causes:dvt.odds_ratios."recent_immobility.yes"')
     'Deep vein thrombosis (DVT): odds ratio for Recent immobility: Yes'
+    >>> entry_label(spec, "triage:rule.calf_strain.grade_3.threshold")
+    "Triage threshold for Calf muscle strain (grade 3 or worse): raises triage to 'Seek medical care today'"
+    >>> entry_label(spec, 'findings:symptom_duration.causes."calf_strain.grade_1".days')
+    'How long it has lasted: P(under a week) with Calf muscle strain (grade 1)'
     """
     stem, parts = split_key(key)
     path = ".".join(parts)
     variables = spec.variables
+    if stem == "triage":
+        rule = next((r for r in spec.rules if r.threshold.key == key), None)
+        if rule is None:
+            return f"Triage threshold: {path.removeprefix('rule.').removesuffix('.threshold')}"
+        what = target_label(spec, rule.target, worse=True)
+        return f"Triage threshold for {what}: raises triage to '{level_words(rule.level)}'"
     head, rest = parts[0], ".".join(parts[1:])
-    var = variables.get(head)
+    var = _variable(spec, head)
     name = var.label if var is not None else head
     if stem == "risk_factors" and var is not None:
         state = rest.rsplit(".", 1)[-1]
@@ -304,17 +351,20 @@ def entry_label(spec: ModelSpec, key: str) -> str:
         terms = odds_ratio_terms(parts[-1])
         if all(p in variables for p, _ in terms):
             return f"{name}: odds ratio for {terms_label(variables, terms)}"
+    # a finding with more than two answers (how long it has lasted) names the answer last
+    answer = ""
+    if stem == "findings" and var is not None and len(var.states) > 2 and parts[-1] in var.states:
+        answer = in_sentence(var.state_label(parts[-1]))
+        rest = ".".join(parts[1:-1])
+    said = f"P({answer})" if answer else "P(yes)"
     if rest.startswith("causes."):
-        cid, _, grade = parts[-1].partition(".")
-        cvar = variables.get(cid)
-        if cvar is not None:
-            suffix = f" ({cvar.state_label(grade)})" if grade else ""
-            return f"{name}: P(yes) with {cvar.label}{suffix}"
+        cause = rest.removeprefix("causes.")
+        if cause.split(".", 1)[0] in variables:
+            return f"{name}: {said} with {target_label(spec, cause)}"
     if rest == "leak":
-        return f"{name}: leak (P(yes) with none of its causes)"
-    if rest.startswith("baseline"):
-        grade = rest.removeprefix("baseline").lstrip(".")
-        return f"{name}: baseline" + (f" P({grade.replace('_', ' ')})" if grade else "")
-    if stem == "triage":
-        return f"Triage threshold: {path.removeprefix('rule.').removesuffix('.threshold')}"
+        return f"{name}: leak ({said} with none of its causes)"
+    for kind in ("baseline", "prevalence"):
+        if rest.startswith(kind) and var is not None:
+            grade = rest.removeprefix(kind).lstrip(".")
+            return f"{name}: {kind}" + (f" ({var.state_label(grade)})" if grade else "")
     return f"{name}: {rest}" if rest else name

@@ -25,11 +25,13 @@ from app import charts
 from app.cache import model_key
 from app.panels import FULL_RERUN
 from app.state import widget_key
+from app.views import level_words
 from model import DiagnosticModel
 from model.analysis.explain import Explanation, explain
 from model.analysis.questions import Question, ordered, rank_questions
 from model.interfaces.questionnaire import answer_text
 from model.interfaces.wording import one_in
+from model.priors.spec import ModelSpec, in_sentence
 
 WATERFALL = "waterfall"
 
@@ -54,8 +56,11 @@ def _questions(
     return rank_questions(_model, dict(evidence))
 
 
-def waterfall_frame(x: Explanation) -> pd.DataFrame:
+def waterfall_frame(x: Explanation, spec: ModelSpec | None = None) -> pd.DataFrame:
     """One bar per step: the prior, each item's share, the posterior (log-odds).
+
+    With ``spec`` each answer's bar is named in words ("One leg swollen: yes"), else by
+    its ``id=state``.
 
     ``order`` numbers the bars: the chart sorts by it, so a new answer's bar lands
     before the posterior even when the chart updates in place (a chart sorted by data
@@ -68,7 +73,7 @@ def waterfall_frame(x: Explanation) -> pd.DataFrame:
     for c in x.contributions:
         rows.append(
             {
-                "step": c.item,
+                "step": c.item if spec is None else answer_text(spec, c.variable, c.state),
                 "start": running,
                 "end": running + c.log_odds,
                 "kind": "raises" if c.log_odds >= 0 else "lowers",
@@ -112,7 +117,10 @@ def _waterfall_spec() -> dict[str, Any]:
                 ),
                 legend=None,
             ),
-            tooltip=["step:N", alt.Tooltip("share:Q", format="+.2f")],
+            tooltip=[
+                alt.Tooltip("step:N", title="Answer"),
+                alt.Tooltip("share:Q", title="Change in log-odds", format="+.2f"),
+            ],
         )
         .properties(height=260)
     )
@@ -158,13 +166,14 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
     cause = _cause_ui(model, evidence)
     x = _explanation(model, mkey, key, cause)
     st.markdown(
-        f"**P({cause})**: {x.prior:.1%} with no answers, {x.posterior:.1%} now "
+        f"**{model.variables[cause].label}**: {x.prior:.1%} with no answers, "
+        f"{x.posterior:.1%} now "
         f"({one_in(x.posterior)}). "
         "Bars show each answer's share of the change in log-odds"
         + (" (averaged over every order of answering)." if x.method == "shapley" else ".")
     )
     if x.contributions:
-        charts.draw(_waterfall_spec(), {WATERFALL: waterfall_frame(x)})
+        charts.draw(_waterfall_spec(), {WATERFALL: waterfall_frame(x, model.spec)})
         with st.expander("The numbers behind each share"):
             st.dataframe(x.to_frame(), width="stretch")
     else:
@@ -181,7 +190,7 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         st.caption("Every question is answered.")
     for q in questions:
         gain = q.red_flag_gain if red else q.gain
-        st.markdown(f"{q.text} `{q.variable}`: {gain:.3f} bits")
+        st.markdown(f"{q.text} ({gain:.3f} bits)")
         cols = st.columns(len(q.answers))
         for col, a in zip(cols, q.answers, strict=True):
             top = max(a.causes, key=lambda c: a.causes[c])
@@ -189,8 +198,8 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
             col.button(
                 f"{a.label} ({a.probability:.0%})",
                 key=f"explain__ask__{q.variable}__{a.state}",
-                help=f"If {answer_text(model.spec, q.variable, a.state)}: triage "
-                f"{a.level.replace('_', ' ')}; most likely {then} {a.causes[top]:.0%}",
+                help=f"If {answer_text(model.spec, q.variable, a.state)}: "
+                f"{in_sentence(level_words(a.level))}; most likely {then} {a.causes[top]:.0%}",
                 on_click=_answer,
                 args=(q.variable, a.state),
             )

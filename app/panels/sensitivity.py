@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import streamlit as st
 
-from app.views import entry_label
+from app.views import entry_label, level_words, target_label
 from model import DiagnosticModel
 from model.analysis.sensitivity import Swing, one_way, targets, tornado_frame
 from model.analysis.sensitivity.plots import short_label
-from model.priors.spec import ModelSpec
+from model.interfaces.wording import cite_short
+from model.priors.spec import ModelSpec, in_sentence
 
 
 def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str, int]:
@@ -26,7 +27,7 @@ def target_ui(model: DiagnosticModel, evidence: Mapping[str, str]) -> tuple[str,
         "Cause",
         options,
         index=options.index(top),
-        format_func=lambda t: t.replace("_", " ").replace(".", ": "),
+        format_func=lambda t: target_label(model.spec, t),
         key="sensitivity_target",
         persist_state="page",
     )
@@ -41,13 +42,22 @@ def tornado(
 
     Every bar is drawn with dots at both ends, so a number that barely moves the answer
     still shows; the axis zooms to the bars; labels are never cut. With ``spec`` the
-    numbers are named in words (``app.views.entry_label``).
+    numbers, the cause, the levels and the sources are named in words
+    (``app.views.entry_label``).
     """
     frame = tornado_frame(swings[:bars]).reset_index()
     name = (lambda k: entry_label(spec, k)) if spec is not None else short_label
     frame["number"] = [f"{i + 1}. {name(k)}" for i, k in enumerate(frame["key"])]
     frame["at low end"] = frame["p_low"]
     frame["at high end"] = frame["p_high"]
+    frame["triage at low end"] = [level_words(v) for v in frame["triage_low"]]
+    frame["triage at high end"] = [level_words(v) for v in frame["triage_high"]]
+    if spec is not None:
+        frame["sources"] = [
+            "; ".join(cite_short(spec.references.get(k), k) for k in s.sources)
+            for s in swings[:bars]
+        ]
+    what = in_sentence(target_label(spec, target)) if spec is not None else target
     order = list(frame["number"])
     y = alt.Y("number:N", sort=order, title=None, axis=alt.Axis(labelLimit=0, labelFontSize=12))
     ends = frame[["p_low", "p_high", "p_value"]].to_numpy()
@@ -55,17 +65,17 @@ def tornado(
     pad = max(0.002, 0.05 * (hi - lo))
     scale = alt.Scale(domain=[max(0.0, lo - pad), min(1.0, hi + pad)], zero=False)
     tooltip = [
-        "key",
-        "value",
-        "low",
-        "high",
-        "p_low",
-        "p_high",
-        "triage_low",
-        "triage_high",
-        "sources",
+        alt.Tooltip("number:N", title="Number"),
+        alt.Tooltip("value:Q", title="In the file", format=".4g"),
+        alt.Tooltip("low:Q", title="Low end", format=".4g"),
+        alt.Tooltip("high:Q", title="High end", format=".4g"),
+        alt.Tooltip("p_low:Q", title="Probability at low end", format=".1%"),
+        alt.Tooltip("p_high:Q", title="Probability at high end", format=".1%"),
+        alt.Tooltip("triage at low end:N", title="Triage at low end"),
+        alt.Tooltip("triage at high end:N", title="Triage at high end"),
+        alt.Tooltip("sources:N", title="Sources"),
     ]
-    x = alt.X("p_value:Q", title=f"P({target})", scale=scale, axis=alt.Axis(format="%"))
+    x = alt.X("p_value:Q", title=f"Probability of {what}", scale=scale, axis=alt.Axis(format="%"))
     low = (
         alt.Chart(frame)
         .mark_bar(color="#a6bddb", height=14)
@@ -112,11 +122,12 @@ def render(model: DiagnosticModel, evidence: Mapping[str, str]) -> None:
         swings = one_way(model, evidence, target)
     st.altair_chart(tornado(swings, target, bars, model.spec), width="stretch")
     level = model.diagnose(evidence, explained=False).triage.level
+    words = in_sentence(level_words(level))
     changes = [s for s in swings if {s.triage_low, s.triage_high} != {level}]
     if changes:
         st.warning(
-            f"{len(changes)} number(s) change the triage level ({level}) within their range, "
-            "e.g. " + ", ".join(short_label(s.key) for s in changes[:3])
+            f"{len(changes)} number(s) change the triage level ({words}) within their range, "
+            "e.g. " + "; ".join(entry_label(model.spec, s.key) for s in changes[:3])
         )
     else:
-        st.success(f"No single number changes the triage level ({level}) within its range.")
+        st.success(f"No single number changes the triage level ({words}) within its range.")

@@ -266,8 +266,13 @@ def read_folder(
 
 
 def _entry_line(lines: list[str], table: str, key: str) -> int | None:
-    """Index of the line holding ``key = {... value = ...}`` inside ``[table]``."""
+    """Index of the line holding ``key = {... value = ...}`` inside ``[table]``.
+
+    Headers are compared without their quotes, ``table`` too: ``a.causes."b.c"`` (as
+    ``app.overrides.entry_location`` writes it) is the header ``[a.causes."b.c"]``.
+    """
     header = re.compile(r"^\s*\[(.+?)\]\s*(#.*)?$")
+    table = table.replace('"', "")
     current = ""
     quoted = re.escape(key)
     pattern = re.compile(rf'^\s*("{quoted}"|{quoted})\s*=\s*\{{.*\bvalue\s*=')

@@ -27,7 +27,7 @@ def test_panel_draws_the_waterfall_and_a_click_answers_a_question() -> None:
     at.run()
     assert not at.exception, at.exception
     assert at.selectbox(key="explain__cause").value == "strain"
-    assert "P(strain)" in at.markdown[0].value
+    assert "**Strain**: " in at.markdown[0].value
     (chart,) = at.get("vega_lite_chart")  # the waterfall, with its rows attached
     (rows,) = chart.proto.datasets
     steps = list(pa.ipc.open_stream(rows.data.data).read_all().to_pandas()["step"])

@@ -77,7 +77,7 @@ def test_next_question_click_moves_the_cause_box_to_the_new_top_cause() -> None:
     top = model.diagnose(ev).causes[0]
     assert at.selectbox(key="explain__cause").value == top.id != before
     assert f"{top.probability:.1%} now" in next(
-        m.value for m in at.markdown if f"P({top.id})" in m.value
+        m.value for m in at.markdown if f"**{top.label}**: " in m.value
     )
     steps = rows(at, "waterfall")
     assert list(steps["order"]) == list(range(len(steps)))

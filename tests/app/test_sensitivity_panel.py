@@ -28,7 +28,7 @@ def test_panel_draws_tornado_and_reports_a_fragile_call() -> None:
     at.toggle(key="sensitivity_run").set_value(True).run()
     at.selectbox(key="sensitivity_target").set_value("clot").run()
     assert not at.exception
-    assert "change the triage level (urgent)" in at.warning[0].value
+    assert "change the triage level (seek medical care today)" in at.warning[0].value
     assert at.get("vega_lite_chart")  # the tornado
 
 
@@ -36,4 +36,6 @@ def test_panel_says_when_the_call_is_robust() -> None:
     at = _app({"swelling": "no", "snap": "no"}).run()
     at.toggle(key="sensitivity_run").set_value(True).run()
     assert not at.exception
-    assert "No single number changes the triage level (self_care)" in at.success[0].value
+    assert (
+        "No single number changes the triage level (self-care is reasonable)" in at.success[0].value
+    )
