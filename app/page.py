@@ -314,13 +314,17 @@ def _banner(level: str) -> tuple[Callable[..., Any], str]:
     return BANNERS[more[-1] if more else "urgent"]
 
 
-def triage_ui(t: Triage, spec: ModelSpec, plain: bool) -> None:
+def triage_ui(t: Triage, spec: ModelSpec, plain: bool, answered: bool = True) -> None:
     """The banner: level, reasons and what to do now; then the meanwhile lines.
 
-    The clinician view (``plain`` false) also offers the numbers behind the level.
+    The clinician view (``plain`` false) also offers the numbers behind the level. With
+    nothing answered the banner is neutral: no green "self-care is reasonable" before a
+    single safety question has been answered.
     """
     show, icon = _banner(t.level)
     title = t.title.upper() if t.level == "emergency" else t.title
+    if not answered:
+        show, icon, title = st.info, ":material/help:", "Answer the safety questions first"
     text = f"**{title}**\n\n" + "\n".join(f"- {r}" for r in t.reasons)
     if t.action:
         text += "\n\n**What to do now**\n\n" + "\n".join(f"- {a}" for a in t.action)
@@ -636,12 +640,12 @@ def main() -> None:
     view = str(st.session_state.get(VIEW, "runner"))
     alarming = d.triage.level in ALARMING
     if alarming:  # above everything, the title included
-        triage_ui(d.triage, model.spec, plain=view == "runner")
+        triage_ui(d.triage, model.spec, plain=view == "runner", answered=bool(d.evidence))
     st.title("Calf pain in runners")
     view = view_ui()
     sync_url(answers, view)
     if not alarming:
-        triage_ui(d.triage, model.spec, plain=view == "runner")
+        triage_ui(d.triage, model.spec, plain=view == "runner", answered=bool(d.evidence))
     overrides_notice_ui(base, dict(overrides))
     if view == "runner":
         runner_ui(d)

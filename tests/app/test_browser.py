@@ -137,7 +137,7 @@ def banner_text(page) -> str:  # type: ignore[no-untyped-def]
 
 def reset(page) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Reset all answers").click()
-    page.get_by_text("Self-care is reasonable").wait_for(timeout=TIMEOUT)
+    page.get_by_text("Answer the safety questions first").wait_for(timeout=TIMEOUT)
     wait_idle(page)
 
 
@@ -151,7 +151,7 @@ def test_guided_flows_views_and_report(server: str, browser, tmp_path: Path) -> 
     page.set_default_timeout(TIMEOUT)
     try:
         page.goto(server, wait_until="domcontentloaded")
-        page.get_by_text("Self-care is reasonable").wait_for(timeout=TIMEOUT)
+        page.get_by_text("Answer the safety questions first").wait_for(timeout=TIMEOUT)
         wait_idle(page)
         sidebar = page.get_by_test_id("stSidebar")
         # the safety check comes first and open; the other groups are closed

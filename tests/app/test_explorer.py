@@ -102,9 +102,11 @@ def banner(at: AppTest) -> str:
     raise AssertionError("no triage banner")
 
 
-def test_default_page_is_self_care_with_every_question_unknown(argv) -> None:  # type: ignore[no-untyped-def]
+def test_default_page_asks_first_with_every_question_unknown(argv) -> None:  # type: ignore[no-untyped-def]
+    """Nothing answered: a neutral banner that asks, not a green "self-care is reasonable"."""
     at = start()
-    assert banner(at) == "success"
+    assert not at.success and not at.error and not at.warning
+    assert at.info[0].value.startswith("**Answer the safety questions first**")
     assert "Decision support, not a diagnosis" in at.caption[0].value
     radios = {r.key: r.value for r in at.radio if r.key.startswith("answer__")}
     assert len(radios) == len([v for v in load_model().variables.values() if v.kind != "cause"])
@@ -172,7 +174,7 @@ def test_answers_go_to_the_url_and_reset_clears_them(argv) -> None:  # type: ign
     at.sidebar.button[0].click().run()
     assert {r.value for r in at.radio if r.key.startswith("answer__")} == {qs.UNKNOWN}
     assert "one_leg_swelling" not in at.query_params
-    assert banner(at) == "success"
+    assert not at.error and at.info[0].value.startswith("**Answer the safety questions first**")
 
 
 def test_url_restores_answers(argv) -> None:  # type: ignore[no-untyped-def]
