@@ -282,6 +282,10 @@ def test_with_nothing_answered_it_asks_and_advises_nothing(model: DiagnosticMode
     assert t.level == "self_care"
     assert t.advice == (model.spec.advice["no_answers"],)
     assert "RICE" not in " ".join(t.advice)
+    from model.interfaces.formatting import format_table
+
+    headline = format_table(model.diagnose({})).splitlines()[0]
+    assert headline == "TRIAGE: SELF_CARE - answer the questions first"  # not "is reasonable"
 
 
 def test_meanwhile_lines_for_a_non_contradicting_cause(model: DiagnosticModel) -> None:

@@ -11,7 +11,9 @@ def format_table(d: Diagnosis, details: bool = False) -> str:
 
     With ``details`` the numbers behind the triage follow the reasons.
     """
-    lines = [f"TRIAGE: {d.triage.level.upper()} - {d.triage.title}"]
+    # with nothing answered the level is self-care by definition, which is no advice yet
+    title = d.triage.title if d.evidence else "answer the questions first"
+    lines = [f"TRIAGE: {d.triage.level.upper()} - {title}"]
     lines += [f"  - {r}" for r in d.triage.reasons]
     if details and d.triage.details:
         lines += ["", "Triage numbers:"] + [f"  - {x}" for x in d.triage.details]
