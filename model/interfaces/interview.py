@@ -15,7 +15,10 @@ computed exactly); when every question has been asked (an "unknown" answer count
 asked); at ``max_questions``; on "quit"; or at the end of the input.
 
 It reads lines with ``readline`` so piped input works, echoes each answer when the input
-is not a terminal (so a transcript reads well), and re-asks on a bad answer.
+is not a terminal (so a transcript reads well), and re-asks on a bad answer, or one that
+contradicts an earlier answer. Piped, a bad answer stops it with one line naming the input
+line: the next line was written for the next question, so re-asking would shift every
+answer after it onto the wrong question (and endless bad input would never stop).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 
 from model.analysis.questions import Question, rank_questions
+from model.errors import EvidenceError, quote
+from model.evidence import contradiction
 from model.interfaces.formatting import format_table
 from model.priors.spec import LEVELS, Level, ModelSpec, Variable
 from model.triage import at_least, rule_probabilities, triage_level, urgent_rules
@@ -64,10 +69,14 @@ def red_flag_question(
         if at_least(level, flag.level):
             continue
         if any(
-            v in evidence and evidence[v] != s or v in asked and v not in evidence
+            v in evidence
+            and evidence[v] != s
+            or v in asked
+            and v not in evidence
+            or contradiction(spec.exclusions, {**evidence, v: s})
             for v, s in flag.when
         ):
-            continue  # answered otherwise, or unknown: this flag cannot hold
+            continue  # answered otherwise, unknown, or ruled out: this flag cannot hold
         for v, _ in flag.when:
             if v not in asked and v not in evidence:
                 return v
@@ -131,6 +140,7 @@ def run_interview(
         stdout.flush()
 
     echo = not stdin.isatty()
+    lines_read = 0
     evidence: dict[str, str] = {}
     asked: set[str] = set()
     say("calfdx interview: answer with a number or a word; u for unknown, q to quit.")
@@ -178,12 +188,21 @@ def run_interview(
                     say("<end of input>")
                 reason = "end of input"
                 break
+            lines_read += 1
             if echo:
                 say(line.strip())
             answer = parse_answer(variable, line)
-            if answer is None:
+            both = None
+            if answer not in (None, "quit", "unknown"):
+                both = contradiction(model.spec.exclusions, {**evidence, q.variable: str(answer)})
+            if answer is None or both:
                 choices = ", ".join(f"{i} or {s}" for i, s in enumerate(variable.states, 1))
-                say(f"please answer one of: {choices}; u (unknown); q (quit)")
+                why = both or f"{quote(line.strip())} is not an answer to {q.variable}"
+                if echo:  # piped: the next line was meant for the next question, so stop
+                    raise EvidenceError(
+                        f"line {lines_read}: {why}; valid: {choices}, u (unknown), q (quit)"
+                    )
+                say(f"{why}; please answer one of: {choices}; u (unknown); q (quit)")
                 continue
             if answer == "quit":
                 reason = "stopped at your request"

@@ -14,7 +14,8 @@ import pytest
 from paths import VIGNETTES
 
 from model import DiagnosticModel
-from model.interfaces.interview import run_interview
+from model.errors import EvidenceError
+from model.interfaces.interview import red_flag_question, run_interview
 
 CALFDX = str(Path(sys.executable).parent / "calfdx")
 VIGNETTES = {v["id"]: v for v in tomllib.loads(VIGNETTES.read_text())["vignette"]}
@@ -68,11 +69,35 @@ def run_piped(model: DiagnosticModel, answers: str) -> str:
     return out.getvalue()
 
 
-def test_bad_answers_re_ask_with_the_choices_and_echo(model: DiagnosticModel) -> None:
-    out = run_piped(model, "maybe\n7\nno\nu\n")
-    assert "answer> maybe\nplease answer one of: 1 or no, 2 or yes; u (unknown); q (quit)" in out
-    assert "answer> 7\nplease answer one of" in out
-    assert "Stopped: asked 2 questions." in out and "TRIAGE: " in out
+class Terminal(io.StringIO):
+    """Typed input: a terminal, so a bad answer is asked again."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bad_answers_re_ask_with_the_choices_at_a_terminal(model: DiagnosticModel) -> None:
+    out = io.StringIO()
+    run_interview(model, Terminal("maybe\n7\nno\nu\n"), out, max_questions=2)
+    text = out.getvalue()
+    assert "'maybe' is not an answer to breathless_or_chest_pain; please answer one of: " in text
+    assert "'7' is not an answer to breathless_or_chest_pain; please answer one of: 1 or no" in text
+    assert "Stopped: asked 2 questions." in text and "TRIAGE: " in text
+
+
+def test_a_bad_piped_answer_stops_with_its_line(model: DiagnosticModel) -> None:
+    """Piped, re-asking would shift every later line onto the wrong question."""
+    with pytest.raises(EvidenceError, match=r"^line 2: 'maybe' is not an answer to cold_pale_foot"):
+        run_piped(model, "no\nmaybe\nyes\n")
+
+
+def test_a_red_flag_the_answers_rule_out_is_not_asked(model: DiagnosticModel) -> None:
+    """The gap-in-the-tendon flag is a follow-up: with no gap felt it is never asked."""
+    spec, level = model.spec, "self_care"
+    asked = {f.when[0][0] for f in spec.red_flags if f.when[0][0] != "gap_in_tendon"}
+    evidence = {"palpable_gap": "no"}
+    assert red_flag_question(spec, evidence, asked | {"palpable_gap"}, level) is None
+    assert red_flag_question(spec, {}, asked, level) == "gap_in_tendon"
 
 
 @pytest.mark.parametrize(
