@@ -96,11 +96,17 @@ def _evidence(model: DiagnosticModel, args: argparse.Namespace) -> list[tuple[st
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Print the ranked causes and triage, and the waterfall of ``--explain CAUSE[=STATE]``."""
     model = _model(args, queries="few")
+    cause, _, state = (args.explain or "").partition("=")
+    var = model.variables.get(cause.strip())
+    if var is not None and var.kind != "cause":  # an answer taken as --explain's value
+        raise UsageError(
+            f"--explain {args.explain}: {var.id} is an answer, not a cause; give the cause "
+            f"after it (--explain dvt), or write --explain= and put the answers after it"
+        )
     # the numbers behind the level (each answer's share) are shown only with --explain
     d = model.diagnose(_evidence(model, args), explained=args.explain is not None)
     explanation = None
     if args.explain:
-        cause, _, state = args.explain.partition("=")
         explanation = model.explain(d.evidence, cause.strip(), state.strip() or None)
     if args.json:
         out = d.to_dict()

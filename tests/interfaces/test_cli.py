@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from paths import TINY
+from paths import ROOT, TINY
 
 from model import load_model
 from model.interfaces import cli
@@ -155,3 +155,17 @@ def test_any_other_system_error_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(cli, "cmd_vocabulary", lambda args: _wrapped(ValueError("bug"), 2))
     with pytest.raises(SystemError):
         main(["vocabulary"])
+
+
+def test_an_answer_taken_as_explain_s_value_is_named() -> None:
+    """``--explain one_leg_swelling=yes`` swallowed the answer and said 'unknown cause'."""
+    out = subprocess.run(
+        [sys.executable, "-m", "model.interfaces.cli", "diagnose", "--explain", "one_leg_swelling=yes"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "calfdx: error: --explain one_leg_swelling=yes: one_leg_swelling is an answer, not a "
+        "cause; give the cause after it (--explain dvt), or write --explain= and put the answers "
+        "after it"
+    )
