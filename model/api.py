@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from model.analysis.explain import Explanation, explain, raised_by
 from model.analysis.protocol import checked
 from model.analysis.questions import Question, next_questions
-from model.errors import EvidenceError
+from model.errors import EvidenceError, quote
 from model.evidence import EvidenceLike, check_evidence, contradiction
 from model.inference.answers import AnswerKey, marginals_after
 from model.inference.engines import Engine, EngineName, make_engine
@@ -169,6 +169,10 @@ class DiagnosticModel:
         self, evidence: EvidenceLike | None = None, k: int = 5, red_flags: bool = False
     ) -> list[Question]:
         """The ``k`` most informative unanswered questions (``model.analysis.questions``)."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise EvidenceError(
+                f"k: expected a whole number of questions, 0 or more, found {quote(k)}"
+            )
         return next_questions(self, evidence or {}, k, red_flags)
 
     def diagnose_many(self, cases: pd.DataFrame) -> pd.DataFrame:
@@ -192,8 +196,18 @@ class DiagnosticModel:
         >>> list(out["triage"]), bool(out.loc[0, "dvt"] > out.loc[1, "dvt"])
         (['urgent', 'self_care'], True)
         """
+        import pandas as pd
+
         from model.analysis.batch import diagnose_frame
 
+        if not isinstance(cases, pd.DataFrame):
+            raise EvidenceError(
+                f"expected a pandas DataFrame of cases, one column per id, found "
+                f"{type(cases).__name__}"
+            )
+        if cases.columns.duplicated().any():
+            twice = sorted({str(c) for c in cases.columns[cases.columns.duplicated()]})
+            raise EvidenceError(f"column {quote(twice[0])} is given twice; give it once")
         return diagnose_frame(self, cases)
 
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:

@@ -7,6 +7,7 @@ message is always one line, whatever control characters the input holds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from model.errors import EvidenceError, UnknownCauseError, one_of, quote
@@ -48,10 +49,17 @@ def _pairs(evidence: object) -> list[tuple[object, object]]:
     return out
 
 
+def _missing(state: object) -> bool:
+    """None, or pandas' and numpy's missing values (``NaN``, ``pd.NA``): a cell left empty."""
+    if state is None or (isinstance(state, float) and math.isnan(state)):
+        return True
+    return type(state).__name__ in ("NAType", "NaTType")  # without importing pandas
+
+
 def check_evidence(
     variables: Mapping[str, Variable], evidence: EvidenceLike | None
 ) -> dict[str, str]:
-    """Return evidence as ``{id: state}``, dropping unknowns (``None`` or ``"unknown"``).
+    """Return evidence as ``{id: state}``, dropping unknowns (``None``, ``"unknown"``, NaN).
 
     Raises
     ------
@@ -86,7 +94,7 @@ def check_evidence(
             )
         if var_id not in variables:
             raise EvidenceError(f"unknown variable {quote(var_id)}; {one_of(var_id, variables)}")
-        if state is None or state == UNKNOWN:
+        if _missing(state) or state == UNKNOWN:
             continue
         states = variables[var_id].states
         if not isinstance(state, str):
@@ -159,6 +167,9 @@ def resolve_cause(
     ...
     model.errors.UnknownCauseError: unknown cause 'clots'; valid: clot (did you mean 'clot'?)
     """
+    if not isinstance(cause, str) or not (state is None or isinstance(state, str)):
+        wrong = cause if not isinstance(cause, str) else state
+        raise UnknownCauseError(f"expected a cause id and a state as strings, found {quote(wrong)}")
     variable = variables.get(cause)
     if variable is None or variable.kind != "cause":
         causes = [v for v, var in variables.items() if var.kind == "cause"]

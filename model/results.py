@@ -46,6 +46,8 @@ class Diagnosis:
 
     def cause(self, cause: str) -> CauseResult:
         """The result for one cause id."""
+        if not isinstance(cause, str):
+            raise UnknownCauseError(f"expected a cause id as a string, found {quote(cause)}")
         if cause not in self._by_id:
             raise UnknownCauseError(f"unknown cause {quote(cause)}; {one_of(cause, self._by_id)}")
         return self._by_id[cause]
@@ -55,7 +57,7 @@ class Diagnosis:
         result = self.cause(cause)
         if state is None:
             return result.probability
-        if state not in result.states:
+        if not isinstance(state, str) or state not in result.states:
             raise UnknownCauseError(unknown_state(cause, state, list(result.states)))
         return result.states[state]
 

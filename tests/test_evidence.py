@@ -93,3 +93,33 @@ def test_a_question_ruled_out_by_the_answers_is_not_asked(model: DiagnosticModel
     assert "gap_in_tendon" not in asked and "not_improving" in asked
     asked = {q.variable for q in model.next_questions({"symptom_duration": "days"}, k=100)}
     assert "not_improving" not in asked
+
+
+def test_a_missing_cell_is_unknown_as_in_a_table(model: DiagnosticModel) -> None:
+    """``m.diagnose(frame.iloc[0].to_dict())`` works on a row with empty cells."""
+    row = pd.DataFrame({"one_leg_swelling": ["yes"], "bruising": [None]}).iloc[0].to_dict()
+    for missing in (float("nan"), pd.NA, None):
+        d = model.diagnose({"one_leg_swelling": "yes", "bruising": missing})
+        assert d.evidence == {"one_leg_swelling": "yes"}
+    assert model.diagnose(row).evidence == {"one_leg_swelling": "yes"}
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: m.diagnose({}).probability(["dvt"]), r"expected a cause id as a string, found \['dvt'\]"),
+        (lambda m: m.diagnose({}).probability("calf_strain", 3), r"unknown state 3 for calf_strain"),
+        (lambda m: m.diagnose_many([{"bruising": "yes"}]), r"expected a pandas DataFrame of cases, .* found list"),
+        (lambda m: m.diagnose_many(pd.DataFrame([["yes", "no"]], columns=["bruising", "bruising"])), r"column 'bruising' is given twice"),
+        (lambda m: m.diagnose_many(pd.DataFrame({"bruising": [["yes"]]})), r"row 1: unknown state .* for bruising"),
+        (lambda m: m.next_questions({}, k="a"), r"k: expected a whole number of questions, 0 or more, found 'a'"),
+        (lambda m: m.next_questions({}, k=-1), r"found -1"),
+    ],
+)  # fmt: skip
+def test_a_wrong_type_is_a_value_error_naming_it(
+    model: DiagnosticModel, call: Any, message: str
+) -> None:
+    """These raised TypeError or AttributeError from deep inside (second reader)."""
+    with pytest.raises(ValueError, match=message) as info:
+        call(model)
+    assert "\n" not in str(info.value)

@@ -66,7 +66,15 @@ def encode(
     codes = np.full((n, len(known)), -1, dtype=np.int16)
     for column in frame.columns:
         # factorise first: a column holds a handful of distinct words, checked once each
-        ids, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+        try:
+            ids, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+        except TypeError:  # an unhashable cell (a list): read as its text, which no state is
+            ids, uniques = pd.factorize(
+                frame[column].map(
+                    lambda v: v if isinstance(v, str) else repr(v), na_action="ignore"
+                ),
+                use_na_sentinel=True,
+            )
         words = [str(u).strip() for u in uniques]
         if column not in variables:
             message = f"unknown column '{column}'; {one_of(str(column), variables)}"
