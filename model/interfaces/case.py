@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.errors import CalfdxError, EvidenceError
+from model.errors import CalfdxError, EvidenceError, quote
 from model.evidence import check_evidence
 from model.priors.spec import Variable
 
@@ -50,10 +50,20 @@ def parse_case(text: str, variables: Mapping[str, Variable], name: str = "case")
     ------
     CaseError
         One line: ``name``, then what is wrong (not JSON, wrong shape, unknown id or
-        state, a newer version).
+        state, an id given twice, a newer version). A ``null`` answer is unknown, as
+        ``None`` is in the API; a byte-order mark is allowed.
     """
+    pairs: list[tuple[str, Any]] = []
+
+    def no_repeats(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen = dict(items)
+        if len(seen) < len(items):
+            twice = next(k for i, (k, _) in enumerate(items) if k in dict(items[:i]))
+            pairs.append((twice, None))
+        return seen
+
     try:
-        data = json.loads(text)
+        data = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=no_repeats)
     except json.JSONDecodeError as err:
         raise CaseError(
             f"{name}: not JSON ({err.msg} at line {err.lineno}); expected {SHAPE}"
@@ -63,10 +73,12 @@ def parse_case(text: str, variables: Mapping[str, Variable], name: str = "case")
     version = data.get("version", CASE_VERSION)
     if not isinstance(version, int) or version > CASE_VERSION:
         raise CaseError(f"{name}: version {version!r} is not supported; valid: {CASE_VERSION}")
+    if pairs:
+        raise CaseError(f"{name}: {quote(pairs[0][0])} is given twice; give it once")
     evidence = data["evidence"]
-    bad = [k for k, v in evidence.items() if not isinstance(v, str)]
+    bad = [k for k, v in evidence.items() if not (v is None or isinstance(v, str))]
     if bad:
-        raise CaseError(f"{name}: the answer to '{bad[0]}' is not a text state")
+        raise CaseError(f"{name}: the answer to {quote(bad[0])} is not a text state")
     try:
         return check_evidence(variables, evidence)
     except EvidenceError as err:

@@ -124,6 +124,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the case summary for a clinician as one printable HTML page."""
+    from model.atomic import write_text_atomic
     from model.interfaces.report import build_report
 
     if args.draws < 0:
@@ -133,7 +134,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     model = _model(args)
     evidence = model.check(_evidence(model, args))
     page = build_report(model, evidence, draws=args.draws, seed=args.seed)
-    Path(args.out).write_text(page, encoding="utf-8")
+    write_text_atomic(args.out, page)  # a full disk leaves the old page, not half a new one
     print(
         f"wrote {args.out}: {len(evidence)} answer(s), triage {model.diagnose(evidence).triage.level}"
     )

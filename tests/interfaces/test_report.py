@@ -78,6 +78,11 @@ def test_case_round_trip_and_cli(model: DiagnosticModel, tmp_path: Path, capsys)
             '{"evidence": {"bruising": "maybe"}}',
             "unknown state 'maybe' for bruising; valid: no, yes",
         ),
+        (
+            '{"evidence": {"bruising": "yes", "bruising": "no"}}',
+            "case.json: 'bruising' is given twice",
+        ),
+        ('{"evidence": {"bad\\nkey": 1}}', r"case.json: the answer to 'bad\\nkey' is not a text"),
     ],
 )
 def test_bad_case_files_give_one_line(model: DiagnosticModel, text: str, message: str) -> None:
@@ -90,3 +95,9 @@ def test_bad_case_file_on_the_command_line(tmp_path: Path, capsys) -> None:  # t
     assert main(["diagnose", "--case", str(tmp_path / "missing.json")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing.json: cannot be read" in err
+
+
+def test_a_case_file_may_have_a_bom_and_null_answers(model: DiagnosticModel) -> None:
+    """A BOM (some editors) and JSON null (None in the API: unknown) were refused."""
+    text = '\ufeff{"version": 1, "evidence": {"bruising": "yes", "cramping": null}}'
+    assert parse_case(text, model.variables, "case.json") == {"bruising": "yes"}
