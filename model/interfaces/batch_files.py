@@ -164,6 +164,15 @@ def _csv_chunks(
             yield Chunk(frame[~empty], numbers[~empty], "line", ragged, int(empty.sum()))
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The header's names, stripped (pandas renames a repeated one ``x.1``); [] if none."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = next(csv.reader(handle), [])
+    return [name.strip() for name in first]
+
+
 def read_chunks(
     path: str | os.PathLike[str], chunksize: int, skip_bad: bool = False
 ) -> Iterator[Chunk]:
@@ -194,7 +203,15 @@ def read_chunks(
             raise TableError(f"{where}: not a readable Parquet file: {text}") from None
         return
     try:
-        yield from _csv_chunks(source, chunksize, skip_bad)
+        header = _csv_header(source)
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise TableError(
+                f"{where}: line 1: column {quote(twice[0])} is given twice; give it once"
+            )
+        for chunk in _csv_chunks(source, chunksize, skip_bad):
+            chunk.frame.columns = [str(c).strip() for c in chunk.frame.columns]
+            yield chunk
     except pd.errors.EmptyDataError:
         raise TableError(
             f"{where}: line 1: the file is empty; expected a header of variable ids"

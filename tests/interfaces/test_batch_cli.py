@@ -105,6 +105,13 @@ BAD_FILES: list[tuple[str, str, bytes, list[str], str]] = [
         r"unknown column 'case_id'.*give it with --id COLUMN",
     ),
     (
+        "header_repeats_a_column",
+        "cases.csv",
+        b"one_leg_swelling,bruising,one_leg_swelling\nyes,no,no\n",
+        [],
+        r"cases\.csv: line 1: column 'one_leg_swelling' is given twice; give it once",
+    ),
+    (
         "missing_id_column",
         "cases.csv",
         (HEADER + "yes,\n").encode(),
@@ -276,3 +283,11 @@ def test_export_infers_format_and_writes_through_a_symlink(tmp_path: Path) -> No
     assert run("export", "link.bif", cwd=tmp_path).returncode == 0
     assert (tmp_path / "link.bif").is_symlink() and (tmp_path / "real/net.bif").stat().st_size
     assert clean(tmp_path) == [] and clean(tmp_path / "real") == []
+
+
+def test_spaces_around_header_names_are_ignored(tmp_path: Path) -> None:
+    """Cells were stripped but header names were not: ' one_leg_swelling' was unknown."""
+    (tmp_path / "cases.csv").write_text(" one_leg_swelling , bruising\nyes,no\n")
+    done = run("batch", "cases.csv", "-o", "out.csv", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(tmp_path / "out.csv")["triage"].tolist() == ["urgent"]
