@@ -512,6 +512,13 @@ class _Reader:
                     "findings", f"{vid}.presentation", f"expected true or false, found {flag!r}"
                 )
                 continue
+            if "reported_accuracy" in t and (flag or len(t.get("states", FINDING_STATES)) != 2):
+                self.p.add(
+                    "findings",
+                    f"{vid}.reported_accuracy",
+                    "checked only for a no/yes finding that is not the presenting complaint; "
+                    "move it or remove it",
+                )
             if isinstance(t.get("states"), list) and len(t["states"]) != 2:
                 found = None if flag else self.categorical(vid, t, causes)
                 if flag:
@@ -818,6 +825,14 @@ class _Reader:
             path = f"cause_advice.{path_part(key)}"
             if cid not in causes or (state and state not in causes[cid].states):
                 self.p.add("triage", path, f"unknown cause {quote(key)}; {one_of(cid, causes)}")
+                continue
+            if state == causes[cid].states[0]:  # advice shows for a likely cause, never its absence
+                valid = ", ".join(f"{cid}.{s}" for s in causes[cid].states[1:])
+                self.p.add(
+                    "triage",
+                    path,
+                    f"advice for the cause absent is never shown; valid: {cid}, {valid}",
+                )
                 continue
             if isinstance(value, dict):
                 for extra in sorted(set(value) - {"text", "tags"}):

@@ -284,6 +284,22 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str]] = [
         r"valid: days, weeks, months",
     ),
     (
+        "accuracy_on_a_many_state_finding",
+        "findings",
+        lambda d: d["symptom_duration"].update(
+            reported_accuracy=d["weak_push_off"]["reported_accuracy"]
+        ),
+        r"symptom_duration\.reported_accuracy: checked only for a no/yes finding that is not the "
+        r"presenting complaint",
+    ),
+    (
+        "cause_advice_for_the_absent_state",
+        "triage",
+        lambda d: d["cause_advice"].update({"dvt.absent": "Nothing to do."}),
+        r"cause_advice\.\"dvt\.absent\": advice for the cause absent is never shown; valid: dvt, "
+        r"dvt\.present",
+    ),
+    (
         "table_beside_odds_ratios",
         "causes",
         lambda d: d["acute_compartment_syndrome"].update(
