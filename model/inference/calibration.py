@@ -318,11 +318,19 @@ def solve(
         else:
             x = x + r
         x = np.concatenate([np.minimum.accumulate(p) for p in np.split(x, problem.cuts)])
-    bad = ", ".join(sorted(targets))
+    # name the causes still off their target at the last step, the furthest first
+    gap = np.abs(target - problem.log_odds(x))
+    per_cause = dict(zip(problem.solved, np.split(gap, problem.cuts), strict=True))
+    off = sorted(
+        (c for c in per_cause if np.max(per_cause[c]) >= TOL), key=lambda c: -np.max(per_cause[c])
+    )
+    bad = ", ".join(f"{c}.prevalence" for c in (off or sorted(targets))[:5])
+    more = f" (and {len(off) - 5} more)" if len(off) > 5 else ""
     raise PriorsError(
         [
-            f"{spec.source_dir}/causes.toml: the presentation prevalences of {bad} cannot all be "
-            f"reached with these risk factors and presentation strengths (no convergence)"
+            f"{spec.source_dir}/causes.toml: {bad}{more} cannot be reached with these risk "
+            f"factors and presentation strengths (no convergence); check those prevalences and "
+            f"the odds ratios of their causes for an extreme value"
         ]
     )
 

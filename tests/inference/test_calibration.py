@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import tomli_w
 
-from model import DiagnosticModel
+from model import DiagnosticModel, PriorsError, load_model
 from model.inference import calibration
 from model.inference.calibration import presentation_marginals, solved_baselines
 
@@ -137,3 +140,16 @@ def test_the_jacobian_is_computed_only_for_a_spec_that_serves_many_edits() -> No
         assert abs(doms - 0.2 - 0.01 * i) < 1e-8, i
         assert ("inverse_jacobian" in base.derived) == (i > calibration.CHORD_AFTER), i
     assert base.derived["inverse_jacobian"] is not None
+
+
+def test_prevalences_out_of_reach_name_the_furthest_first(priors_copy: Path) -> None:
+    """An extreme odds ratio: the message named all 20 causes, alphabetically, and no key."""
+    path = priors_copy / "causes.toml"
+    data = tomllib.loads(path.read_text())
+    data["dvt"]["odds_ratios"]["recent_immobility.yes"].update(value=1e20, range=[1.0, 1e20])
+    path.write_text(tomli_w.dumps(data))
+    with pytest.raises(
+        PriorsError, match=r"causes\.toml: dvt\.prevalence, .* cannot be reached"
+    ) as info:
+        load_model(priors_copy).diagnose({})
+    assert len(info.value.problems) == 1
