@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-
 import pyarrow as pa
 import pytest
 import streamlit as st
@@ -20,14 +17,7 @@ APP = str(ROOT / "app" / "explorer.py")
 DVT_SCENARIO = {"one_leg_swelling": "yes", "recent_immobility": "yes", "warmth_redness": "yes"}
 
 
-@pytest.fixture(autouse=True)
-def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(sys, "argv", ["explorer.py"])
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_explorer")
 
 
 def expert(tab: str | None = None, **answers: str) -> AppTest:

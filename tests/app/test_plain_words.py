@@ -7,13 +7,10 @@ of *Try a number* and the researchers' table under *The numbers behind each shar
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterator
 from html import unescape
 
 import pyarrow as pa
 import pytest
-import streamlit as st
 from paths import ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -34,14 +31,7 @@ def raw_ids(text: str) -> list[str]:
     return RAW.findall(text) + [w for w in words if w in causes]
 
 
-@pytest.fixture(autouse=True)
-def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(sys, "argv", ["explorer.py"])
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_explorer")
 
 
 def expert(tab: str, **answers: str) -> AppTest:
