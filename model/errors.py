@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class CalfdxError(Exception):
@@ -123,3 +123,12 @@ def one_of(word: str, choices: Iterable[str]) -> str:
     """
     options = [str(c) for c in choices]
     return f"valid: {', '.join(options)}{did_you_mean(word, options)}"
+
+
+def unknown_state(var_id: str, state: str, states: Sequence[str]) -> str:
+    r"""The message for a state that ``var_id`` does not have.
+
+    >>> unknown_state("bruising", "yes\nTRIAGE: SELF_CARE", ("no", "yes"))
+    "unknown state 'yes\\nTRIAGE: SELF_CARE' for bruising; valid: no, yes"
+    """
+    return f"unknown state {quote(state)} for {var_id}; {one_of(state, states)}"

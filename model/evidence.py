@@ -10,20 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from model.errors import EvidenceError, UnknownCauseError, one_of, quote
+from model.errors import EvidenceError, UnknownCauseError, one_of, quote, unknown_state
 from model.priors.spec import Variable
 
 UNKNOWN = "unknown"
 EvidenceLike = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
-
-
-def unknown_state(var_id: str, state: str, states: Sequence[str]) -> str:
-    r"""The message for a state that ``var_id`` does not have.
-
-    >>> unknown_state("bruising", "yes\nTRIAGE: SELF_CARE", ("no", "yes"))
-    "unknown state 'yes\\nTRIAGE: SELF_CARE' for bruising; valid: no, yes"
-    """
-    return f"unknown state {quote(state)} for {var_id}; {one_of(state, states)}"
 
 
 def _pairs(evidence: object) -> list[tuple[object, object]]:

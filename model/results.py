@@ -6,8 +6,7 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from model.errors import UnknownCauseError, one_of, quote
-from model.evidence import unknown_state
+from model.errors import UnknownCauseError, one_of, quote, unknown_state
 from model.triage import DISCLAIMER, Triage
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ unless the caller passes its own numbers (``calfdx batch`` passes each row's lin
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,8 +17,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from model.analysis.protocol import PosteriorModel
-from model.errors import EvidenceError, impossible_message, one_of
-from model.evidence import UNKNOWN, contradiction, unknown_state
+from model.errors import EvidenceError, impossible_message, one_of, unknown_state
+from model.evidence import UNKNOWN, contradiction
 from model.inference.quickscore import QuickscoreKernel
 from model.inference.tables import Array
 from model.priors.spec import Variable
@@ -46,12 +46,14 @@ def encode(
     first_row: int = 1,
     numbers: NDArray[np.int64] | None = None,
     unit: str = "row",
+    exclusions: Iterable[tuple[tuple[str, str], tuple[str, str]]] = (),
 ) -> tuple[list[str], Codes, list[BadRow]]:
     """State indices per row and column (-1 unknown), and the rows that break the vocabulary.
 
     Returns the known column ids, the codes of shape ``(rows, columns)`` and the bad rows
-    (an unknown column makes every row that fills it in bad). A bad row is numbered
-    ``numbers[i]`` when given, else ``first_row + i``.
+    (an unknown column makes every row that fills it in bad, and so do two answers that
+    ``exclusions`` says rule each other out). A bad row is numbered ``numbers[i]`` when
+    given, else ``first_row + i``.
 
     >>> import pandas as pd
     >>> from model.priors.spec import Variable
@@ -93,6 +95,12 @@ def encode(
             found = words[ids[i]]
             reasons[int(i)].append(unknown_state(column, found, states))
         codes[:, known.index(column)] = np.maximum(column_codes, -1)
+    for (a, sa), (b, sb) in exclusions:
+        if a in known and b in known:
+            ia, ib = variables[a].states.index(sa), variables[b].states.index(sb)
+            both = (codes[:, known.index(a)] == ia) & (codes[:, known.index(b)] == ib)
+            for i in np.flatnonzero(both):
+                reasons[int(i)].append(str(contradiction([((a, sa), (b, sb))], {a: sa, b: sb})))
     label = (lambda i: first_row + i) if numbers is None else (lambda i: int(numbers[i]))
     bad_rows = [BadRow(label(i), "; ".join(reasons[i]), unit) for i in sorted(reasons)]
     return [str(c) for c in known], codes, bad_rows
@@ -159,7 +167,8 @@ def score(
     """
     if numbers is None:
         numbers = first_row + np.arange(len(frame), dtype=np.int64)
-    columns, codes, bad = encode(model.spec.variables, frame, first_row, numbers, unit)
+    spec = model.spec
+    columns, codes, bad = encode(spec.variables, frame, first_row, numbers, unit, spec.exclusions)
     position = {int(n): i for i, n in enumerate(numbers)}
     keep = np.ones(len(frame), dtype=bool)
     keep[[position[b.row] for b in bad]] = False
@@ -250,9 +259,6 @@ def _score_one(model: PosteriorModel, columns: list[str], pattern: Codes) -> Sco
         for j, s in enumerate(pattern.tolist())
         if s >= 0
     }
-    both = contradiction(model.spec.exclusions, evidence)
-    if both is not None:
-        return both
     log_p, conflict = model.log_evidence(evidence) if evidence else (0.0, [])
     if log_p == -np.inf:
         return impossible_message(conflict)

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from model.errors import PriorsError, one_of, quote
-from model.evidence import unknown_state
+from model.errors import PriorsError, one_of, quote, unknown_state
 from model.priors.keys import make_key, odds_ratio_terms, path_part
 from model.priors.schema import check_file
 from model.priors.spec import (
