@@ -194,7 +194,7 @@ def _open_case(spec: ModelSpec) -> None:
             upload.getvalue().decode("utf-8", "replace"), spec.variables, upload.name
         )
     except CaseError as err:
-        st.session_state[CASE_ERROR] = str(err)
+        st.session_state[CASE_ERROR] = views.case_problem(str(err))
         return
     for vid in spec.variables:
         if spec.variables[vid].kind != "cause":

@@ -368,3 +368,18 @@ def entry_label(spec: ModelSpec, key: str) -> str:
             grade = rest.removeprefix(kind).lstrip(".")
             return f"{name}: {kind}" + (f" ({var.state_label(grade)})" if grade else "")
     return f"{name}: {rest}" if rest else name
+
+
+def case_problem(message: str) -> str:
+    """A saved-answers file's problem for the sidebar: the list of valid ids left out.
+
+    >>> case_problem("d.json: unknown variable 'bruisin'; valid: age_group, bruising (did you mean 'bruising'?)")
+    "This saved answers file cannot be opened: d.json: unknown variable 'bruisin' (did you mean 'bruising'?). It may come from another version of calfdx."
+    """
+    head, _, rest = message.partition("; valid: ")
+    at = rest.find(" (did you mean")
+    hint = rest[at:] if at >= 0 else ""
+    return (
+        f"This saved answers file cannot be opened: {head}{hint}. It may come from another "
+        "version of calfdx."
+    )
