@@ -95,7 +95,8 @@ def network_dot(
         if answer is not None:
             label += f"\\n= {answer_text(spec, vid, answer).split(': ', 1)[1]}"
             extra += ', penwidth=3, color="#1f4e79", fillcolor="#dbe9f6"'
-        return f"{_q(vid)} [label={_q(label)}{extra}];"
+        # the hover title: the label, not the id that an SVG title shows by default
+        return f"{_q(vid)} [label={_q(label)}, tooltip={_q(variables[vid].label)}{extra}];"
 
     groups = (
         ("risk factors", [rf.variable.id for rf in spec.risk_factors]),
@@ -125,6 +126,7 @@ def network_dot(
     for vid in variables:
         for parent in spec.parents(vid):
             if vid in keep and parent in keep:
-                lines.append(f"  {_q(parent)} -> {_q(vid)};")
+                hover = f"{variables[parent].label} → {variables[vid].label}"
+                lines.append(f"  {_q(parent)} -> {_q(vid)} [tooltip={_q(hover)}];")
     lines.append("}")
     return "\n".join(lines)

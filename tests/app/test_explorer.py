@@ -364,3 +364,6 @@ def test_network_dot_marks_evidence_and_shades_causes(model: DiagnosticModel) ->
     assert dot.count("penwidth=3") == 3
     assert '"bruising"' not in dot
     assert graph.shade(d.probability("dvt")) in dot
+    # hovering a node or an edge shows names: an SVG's default title is the DOT id
+    assert '"dvt" [label=' in dot and 'tooltip="Deep vein thrombosis (DVT)"' in dot
+    assert dot.count("->") == dot.count(" → ") and 'tooltip="recent_immobility' not in dot
