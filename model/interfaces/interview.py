@@ -69,10 +69,8 @@ def red_flag_question(
         if at_least(level, flag.level):
             continue
         if any(
-            v in evidence
-            and evidence[v] != s
-            or v in asked
-            and v not in evidence
+            (v in evidence and evidence[v] != s)
+            or (v in asked and v not in evidence)
             or contradiction(spec.exclusions, {**evidence, v: s})
             for v, s in flag.when
         ):
