@@ -424,7 +424,8 @@ def compare_ui(
     ):
         with col:
             st.subheader(f"Scenario {name}")
-            st.markdown(f"Triage: **{dx.triage.title}**")
+            title = dx.triage.title if dx.evidence else "nothing answered yet"
+            st.markdown(f"Triage: **{title}**")
             lines = views.describe_answers(ans, model.spec)
             st.markdown("\n".join(f"- {x}" for x in lines) if lines else "_No answers_")
     st.table(views.compare_table(a, d))
