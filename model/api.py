@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from model.analysis.explain import Explanation, explain, raised_by
 from model.analysis.protocol import checked
 from model.analysis.questions import Question, next_questions
-from model.errors import EvidenceError, quote
-from model.evidence import EvidenceLike, check_evidence, contradiction
+from model.errors import EvidenceError, first_repeated, quote
+from model.evidence import EvidenceLike, check_evidence
 from model.inference.answers import AnswerKey, marginals_after
 from model.inference.engines import Engine, EngineName, make_engine
 from model.inference.quickscore import QuickscoreKernel
@@ -70,12 +70,8 @@ class DiagnosticModel:
         return self.spec.cause_ids
 
     def check(self, evidence: EvidenceLike) -> dict[str, str]:
-        """Validate evidence (``model.evidence.check_evidence``, ``contradiction``)."""
-        given = check_evidence(self.spec.variables, evidence)
-        both = contradiction(self.spec.exclusions, given)
-        if both is not None:
-            raise EvidenceError(both)
-        return given
+        """Validate evidence (see ``model.evidence.check_evidence``)."""
+        return check_evidence(self.spec.variables, evidence, self.spec.exclusions)
 
     @cached_property
     def network(self) -> DiscreteBayesianNetwork:
@@ -205,9 +201,9 @@ class DiagnosticModel:
                 f"expected a pandas DataFrame of cases, one column per id, found "
                 f"{type(cases).__name__}"
             )
-        if cases.columns.duplicated().any():
-            twice = sorted({str(c) for c in cases.columns[cases.columns.duplicated()]})
-            raise EvidenceError(f"column {quote(twice[0])} is given twice; give it once")
+        twice = first_repeated(str(c) for c in cases.columns)
+        if twice is not None:
+            raise EvidenceError(f"column {quote(twice)} is given twice; give it once")
         return diagnose_frame(self, cases)
 
     def with_values(self, values: Mapping[str, float]) -> DiagnosticModel:

@@ -132,3 +132,17 @@ def unknown_state(var_id: str, state: str, states: Sequence[str]) -> str:
     "unknown state 'yes\\nTRIAGE: SELF_CARE' for bruising; valid: no, yes"
     """
     return f"unknown state {quote(state)} for {var_id}; {one_of(state, states)}"
+
+
+def first_repeated(items: Iterable[str]) -> str | None:
+    """The first item that comes again (a column, a parent, a key given twice), or None.
+
+    >>> first_repeated(["a", "b", "b", "a"]), first_repeated(["a", "b"])
+    ('b', None)
+    """
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            return item
+        seen.add(item)
+    return None

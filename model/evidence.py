@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from model.errors import EvidenceError, UnknownCauseError, one_of, quote, unknown_state
-from model.priors.spec import Variable
+from model.priors.spec import Exclusion, Variable
 
 UNKNOWN = "unknown"
 EvidenceLike = Mapping[str, str | None] | Iterable[tuple[str, str | None]]
@@ -48,7 +48,9 @@ def _missing(state: object) -> bool:
 
 
 def check_evidence(
-    variables: Mapping[str, Variable], evidence: EvidenceLike | None
+    variables: Mapping[str, Variable],
+    evidence: EvidenceLike | None,
+    exclusions: Iterable[Exclusion] = (),
 ) -> dict[str, str]:
     """Return evidence as ``{id: state}``, dropping unknowns (``None``, ``"unknown"``, NaN).
 
@@ -56,8 +58,9 @@ def check_evidence(
     ------
     EvidenceError
         For evidence that is not a mapping or pairs, an id or state that is not a string,
-        an unknown id or state (naming the valid choices), or one id given twice with
-        different states.
+        an unknown id or state (naming the valid choices), one id given twice with
+        different states, or two answers that ``exclusions`` says rule each other out
+        (``contradiction``).
 
     Examples
     --------
@@ -100,12 +103,13 @@ def check_evidence(
                 f"{var_id} is given twice, as {quote(out[var_id])} and as {quote(state)}; give it once"
             )
         out[var_id] = state
+    both = contradiction(exclusions, out)
+    if both is not None:
+        raise EvidenceError(both)
     return out
 
 
-def contradiction(
-    exclusions: Iterable[tuple[tuple[str, str], tuple[str, str]]], evidence: Mapping[str, str]
-) -> str | None:
+def contradiction(exclusions: Iterable[Exclusion], evidence: Mapping[str, str]) -> str | None:
     """The message for two answers that rule each other out (a finding's ``excludes``), or None.
 
     >>> contradiction([(("gap_in_tendon", "yes"), ("palpable_gap", "no"))],
@@ -113,10 +117,17 @@ def contradiction(
     'gap_in_tendon=yes and palpable_gap=no contradict each other; change or remove one of them'
     >>> contradiction([(("gap_in_tendon", "yes"), ("palpable_gap", "no"))], {"gap_in_tendon": "yes"})
     """
-    for (a, sa), (b, sb) in exclusions:
+    for pair in exclusions:
+        (a, sa), (b, sb) = pair
         if evidence.get(a) == sa and evidence.get(b) == sb:
-            return f"{a}={sa} and {b}={sb} contradict each other; change or remove one of them"
+            return contradiction_message(pair)
     return None
+
+
+def contradiction_message(pair: Exclusion) -> str:
+    """The one line for two answers that rule each other out."""
+    (a, sa), (b, sb) = pair
+    return f"{a}={sa} and {b}={sb} contradict each other; change or remove one of them"
 
 
 def smallest_conflict(

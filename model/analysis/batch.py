@@ -18,10 +18,10 @@ from numpy.typing import NDArray
 
 from model.analysis.protocol import PosteriorModel
 from model.errors import EvidenceError, impossible_message, one_of, unknown_state
-from model.evidence import UNKNOWN, contradiction
+from model.evidence import UNKNOWN, contradiction_message
 from model.inference.quickscore import QuickscoreKernel
 from model.inference.tables import Array
-from model.priors.spec import Variable
+from model.priors.spec import Exclusion, Variable
 from model.triage import red_flag_floors, triage_levels
 
 Codes = NDArray[np.int16]
@@ -46,7 +46,7 @@ def encode(
     first_row: int = 1,
     numbers: NDArray[np.int64] | None = None,
     unit: str = "row",
-    exclusions: Iterable[tuple[tuple[str, str], tuple[str, str]]] = (),
+    exclusions: Iterable[Exclusion] = (),
 ) -> tuple[list[str], Codes, list[BadRow]]:
     """State indices per row and column (-1 unknown), and the rows that break the vocabulary.
 
@@ -95,12 +95,13 @@ def encode(
             found = words[ids[i]]
             reasons[int(i)].append(unknown_state(column, found, states))
         codes[:, known.index(column)] = np.maximum(column_codes, -1)
-    for (a, sa), (b, sb) in exclusions:
+    for pair in exclusions:
+        (a, sa), (b, sb) = pair
         if a in known and b in known:
             ia, ib = variables[a].states.index(sa), variables[b].states.index(sb)
             both = (codes[:, known.index(a)] == ia) & (codes[:, known.index(b)] == ib)
             for i in np.flatnonzero(both):
-                reasons[int(i)].append(str(contradiction([((a, sa), (b, sb))], {a: sa, b: sb})))
+                reasons[int(i)].append(contradiction_message(pair))
     label = (lambda i: first_row + i) if numbers is None else (lambda i: int(numbers[i]))
     bad_rows = [BadRow(label(i), "; ".join(reasons[i]), unit) for i in sorted(reasons)]
     return [str(c) for c in known], codes, bad_rows

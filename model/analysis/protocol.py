@@ -10,8 +10,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from model.errors import EvidenceError, ImpossibleEvidenceError, impossible_message
-from model.evidence import EvidenceLike, check_evidence, contradiction
+from model.errors import ImpossibleEvidenceError, impossible_message
+from model.evidence import EvidenceLike, check_evidence
 from model.inference.tables import Array
 from model.priors.spec import ModelSpec
 
@@ -49,8 +49,8 @@ def checked(model: PosteriorModel, evidence: EvidenceLike | None) -> dict[str, s
     Raises
     ------
     EvidenceError
-        For an unknown id or state (see ``model.evidence.check_evidence``), or two answers
-        that rule each other out (``model.evidence.contradiction``).
+        For an unknown id or state, or two answers that rule each other out (see
+        ``model.evidence.check_evidence``).
     ImpossibleEvidenceError
         When the model gives the evidence probability zero.
 
@@ -60,10 +60,7 @@ def checked(model: PosteriorModel, evidence: EvidenceLike | None) -> dict[str, s
     >>> checked(load_model(), {"bruising": "yes", "cramping": None})
     {'bruising': 'yes'}
     """
-    given = check_evidence(model.spec.variables, evidence)
-    both = contradiction(model.spec.exclusions, given)
-    if both is not None:
-        raise EvidenceError(both)
+    given = check_evidence(model.spec.variables, evidence, model.spec.exclusions)
     if given:
         log_p, conflict = model.log_evidence(given)
         if log_p == -math.inf:

@@ -31,7 +31,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from model.atomic import atomic_path
-from model.errors import CalfdxError, quote
+from model.errors import CalfdxError, first_repeated, quote
 
 
 class TableError(CalfdxError, ValueError):
@@ -203,12 +203,9 @@ def read_chunks(
             raise TableError(f"{where}: not a readable Parquet file: {text}") from None
         return
     try:
-        header = _csv_header(source)
-        twice = sorted({c for c in header if header.count(c) > 1})
-        if twice:
-            raise TableError(
-                f"{where}: line 1: column {quote(twice[0])} is given twice; give it once"
-            )
+        twice = first_repeated(_csv_header(source))
+        if twice is not None:
+            raise TableError(f"{where}: line 1: column {quote(twice)} is given twice; give it once")
         for chunk in _csv_chunks(source, chunksize, skip_bad):
             chunk.frame.columns = [str(c).strip() for c in chunk.frame.columns]
             yield chunk

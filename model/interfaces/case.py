@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.errors import CalfdxError, EvidenceError, quote
+from model.errors import CalfdxError, EvidenceError, first_repeated, quote
 from model.evidence import check_evidence
 from model.priors.spec import Variable
 
@@ -53,14 +53,13 @@ def parse_case(text: str, variables: Mapping[str, Variable], name: str = "case")
         state, an id given twice, a newer version). A ``null`` answer is unknown, as
         ``None`` is in the API; a byte-order mark is allowed.
     """
-    pairs: list[tuple[str, Any]] = []
+    repeated: list[str] = []  # the first key given twice in any object of the file
 
     def no_repeats(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen = dict(items)
-        if len(seen) < len(items):
-            twice = next(k for i, (k, _) in enumerate(items) if k in dict(items[:i]))
-            pairs.append((twice, None))
-        return seen
+        twice = first_repeated(k for k, _ in items)
+        if twice is not None:
+            repeated.append(twice)
+        return dict(items)
 
     try:
         data = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=no_repeats)
@@ -73,8 +72,8 @@ def parse_case(text: str, variables: Mapping[str, Variable], name: str = "case")
     version = data.get("version", CASE_VERSION)
     if not isinstance(version, int) or version > CASE_VERSION:
         raise CaseError(f"{name}: version {version!r} is not supported; valid: {CASE_VERSION}")
-    if pairs:
-        raise CaseError(f"{name}: {quote(pairs[0][0])} is given twice; give it once")
+    if repeated:
+        raise CaseError(f"{name}: {quote(repeated[0])} is given twice; give it once")
     evidence = data["evidence"]
     bad = [k for k, v in evidence.items() if not (v is None or isinstance(v, str))]
     if bad:

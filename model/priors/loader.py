@@ -11,18 +11,20 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from model.errors import PriorsError, one_of, quote, unknown_state
+from model.errors import PriorsError, first_repeated, one_of, quote, unknown_state
 from model.priors.keys import make_key, odds_ratio_terms, path_part
 from model.priors.schema import check_file
 from model.priors.spec import (
     BINARY_CAUSE_STATES,
     EXPERT,
+    EXPERT_NEEDS_REASON,
     FINDING_STATES,
     LEVELS,
     Accuracy,
     CategoricalFinding,
     Cause,
     Entry,
+    Exclusion,
     Finding,
     Kind,
     Level,
@@ -81,7 +83,7 @@ class _Reader:
         self.declared: dict[str, Variable] = {}
         self.answerable: dict[str, Variable] = {}  # set by ``findings``
         self.complaint = ""  # the presenting complaint's id, set by ``findings``
-        self.exclusions: list[tuple[tuple[str, str], tuple[str, str]]] = []  # by ``findings``
+        self.exclusions: list[Exclusion] = []  # set by ``findings``
 
     # -- generic pieces ------------------------------------------------------------
 
@@ -418,9 +420,9 @@ class _Reader:
             )
             return None
         parents = tuple(str(x) for x in raw["parents"])
-        twice = sorted({p for p in parents if parents.count(p) > 1})
-        if twice:
-            self.p.add(stem, f"{path}.parents", f"parent {quote(twice[0])} is listed twice")
+        twice = first_repeated(parents)
+        if twice is not None:
+            self.p.add(stem, f"{path}.parents", f"parent {quote(twice)} is listed twice")
             return None
         for parent in parents:
             if parent not in known or parent == vid:
@@ -463,7 +465,7 @@ class _Reader:
             elif (sources := self.sources(stem, rpath, row.get("source"))) is None:
                 continue
             elif EXPERT in sources and not str(row.get("reason", "")).strip():
-                self.p.add(stem, rpath, "source 'expert_estimate' needs a one-line 'reason'")
+                self.p.add(stem, rpath, EXPERT_NEEDS_REASON)
                 continue
             try:
                 rows.append(TableRow(combo, values, entry))

@@ -17,6 +17,7 @@ Level = Literal["self_care", "see_clinician", "urgent", "emergency"]
 LEVELS: tuple[Level, ...] = ("self_care", "see_clinician", "urgent", "emergency")
 """From least to most urgent: ``LEVELS.index`` orders them."""
 EXPERT = "expert_estimate"
+EXPERT_NEEDS_REASON = "source 'expert_estimate' needs a one-line 'reason'"
 BINARY_CAUSE_STATES = ("absent", "present")
 FINDING_STATES = ("no", "yes")
 
@@ -56,7 +57,7 @@ class Entry:
         if not self.sources:
             raise ValueError("source is missing")
         if EXPERT in self.sources and not self.reason.strip():
-            raise ValueError("source 'expert_estimate' needs a one-line 'reason'")
+            raise ValueError(EXPERT_NEEDS_REASON)
 
     @property
     def in_range(self) -> bool:
@@ -68,6 +69,8 @@ class Entry:
             f"{self.key} = {self.value:g} [{self.low:g}, {self.high:g}] ({', '.join(self.sources)})"
         )
 
+
+Exclusion = tuple[tuple[str, str], tuple[str, str]]  # two answers that rule each other out
 
 # words that keep their capital inside a sentence (eponyms)
 PROPER = frozenset({"Achilles", "Baker's"})
@@ -438,7 +441,7 @@ class ModelSpec:
     """The tags of each ``cause_advice`` text, by its key (untagged texts are absent)."""
     categorical: tuple[CategoricalFinding, ...] = ()
     presentation: Finding | None = None
-    exclusions: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     """Pairs of answers that cannot be given together (a finding's ``excludes``)."""
     _entries: dict[str, Entry] = field(default_factory=dict, repr=False, compare=False)
     # numbers derived from the spec by model.inference (the solved baselines), filled on
